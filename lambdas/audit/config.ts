@@ -1,0 +1,116 @@
+/**
+ * Runtime configuration: built once at the edge (Lambda cold start, CLI start) from environment variables
+ * that the stack writes with `configToEnv`. Every value is validated; a bad one throws a ConfigError naming it.
+ */
+import { ConfigError, validateRuleSettings, type RuleSettingsInput } from './settings';
+import type { RuleSettings } from './domain/types';
+
+export interface AuditConfig {
+  settings: RuleSettings;
+  /** How many users are verified live at once. Default 8. */
+  concurrency: number;
+  /** How long to wait for IAM to generate the credential report before falling back to live calls. Default 60 s. */
+  reportWaitSeconds: number;
+  /** SDK attempts per IAM call (adaptive retry mode), retries included. Default 10. */
+  maxAttempts: number;
+}
+
+export const DEFAULT_AUDIT_OPTIONS = { concurrency: 8, reportWaitSeconds: 60, maxAttempts: 10 } as const;
+
+/** The environment variable names, one per setting. */
+export const ENV = {
+  maxKeyAgeDays: 'MAX_KEY_AGE_DAYS',
+  warnDays: 'WARN_DAYS',
+  unusedDays: 'UNUSED_DAYS',
+  sesUserPatterns: 'SES_USER_PATTERNS',
+  runbookUrl: 'RUNBOOK_URL',
+  runbookSections: 'RUNBOOK_SECTIONS',
+  concurrency: 'AUDIT_CONCURRENCY',
+  reportWaitSeconds: 'CREDENTIAL_REPORT_WAIT_SECONDS',
+  maxAttempts: 'IAM_MAX_ATTEMPTS',
+} as const;
+
+/** The environment a deployed function gets for a validated configuration. */
+export function configToEnv(config: AuditConfig): Record<string, string> {
+  const { settings } = config;
+  return {
+    [ENV.maxKeyAgeDays]: String(settings.thresholds.maxKeyAgeDays),
+    [ENV.warnDays]: String(settings.thresholds.warnDays),
+    [ENV.unusedDays]: String(settings.thresholds.unusedDays),
+    [ENV.sesUserPatterns]: JSON.stringify(settings.sesUserPatterns),
+    [ENV.runbookUrl]: settings.runbook.url,
+    [ENV.runbookSections]: JSON.stringify(settings.runbook.sections),
+    [ENV.concurrency]: String(config.concurrency),
+    [ENV.reportWaitSeconds]: String(config.reportWaitSeconds),
+    [ENV.maxAttempts]: String(config.maxAttempts),
+  };
+}
+
+function wholeNumber(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(
+      `${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+export interface AuditConfigInput extends RuleSettingsInput {
+  concurrency?: number;
+  reportWaitSeconds?: number;
+  maxAttempts?: number;
+}
+
+/** Validates a whole configuration, defaults filled in. */
+export function validateAuditConfig(input: AuditConfigInput = {}): AuditConfig {
+  return {
+    settings: validateRuleSettings(input),
+    concurrency: wholeNumber('concurrency', input.concurrency ?? DEFAULT_AUDIT_OPTIONS.concurrency, 1, 64),
+    reportWaitSeconds: wholeNumber(
+      'reportWaitSeconds',
+      input.reportWaitSeconds ?? DEFAULT_AUDIT_OPTIONS.reportWaitSeconds,
+      0,
+      600,
+    ),
+    maxAttempts: wholeNumber('maxAttempts', input.maxAttempts ?? DEFAULT_AUDIT_OPTIONS.maxAttempts, 1, 20),
+  };
+}
+
+function readNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^-?\d+$/.test(raw.trim())) {
+    throw new ConfigError(`environment variable ${name} must be a whole number; got ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
+function readJson<T>(env: NodeJS.ProcessEnv, name: string, what: string): T | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    throw new ConfigError(`environment variable ${name} must be ${what} in JSON; got ${JSON.stringify(raw)}`);
+  }
+}
+
+/** Builds the configuration from environment variables; anything unset takes its default. */
+export function loadAuditConfig(env: NodeJS.ProcessEnv): AuditConfig {
+  const runbookUrl = env[ENV.runbookUrl];
+  return validateAuditConfig({
+    thresholds: {
+      maxKeyAgeDays: readNumber(env, ENV.maxKeyAgeDays),
+      warnDays: readNumber(env, ENV.warnDays),
+      unusedDays: readNumber(env, ENV.unusedDays),
+    },
+    sesUserPatterns: readJson<string[]>(env, ENV.sesUserPatterns, 'a list of regular expressions'),
+    runbook: {
+      url: runbookUrl === undefined ? undefined : runbookUrl,
+      sections: readJson(env, ENV.runbookSections, 'an object of section anchors'),
+    },
+    concurrency: readNumber(env, ENV.concurrency),
+    reportWaitSeconds: readNumber(env, ENV.reportWaitSeconds),
+    maxAttempts: readNumber(env, ENV.maxAttempts),
+  });
+}

@@ -1,0 +1,96 @@
+import { RULE_IDS, SEVERITIES, type Finding, type RuleId, type Severity, type Thresholds } from './types';
+
+/** Where the audit's data came from. */
+export type ReportSource =
+  { type: 'credential-report'; generatedAt: string } | { type: 'live'; reason: string };
+
+/** What was audited: the whole account, or users named in a manual re-audit. */
+export type AuditScope = { type: 'account' } | { type: 'users'; users: string[] };
+
+export interface AuditSummary {
+  usersScanned: number;
+  keysScanned: number;
+  findings: number;
+  byRule: Record<RuleId, number>;
+  bySeverity: Record<Severity, number>;
+}
+
+/** The audit's result: the Lambda's return value and the CLI's `--json` output. */
+export interface AuditReport {
+  auditedAt: string;
+  accountId: string;
+  accountAlias: string | null;
+  scope: AuditScope;
+  dryRun: boolean;
+  source: ReportSource;
+  thresholds: Thresholds;
+  summary: AuditSummary;
+  findings: Finding[];
+  /** Users named in a manual re-audit that do not exist. */
+  usersNotFound: string[];
+}
+
+export interface ReportInput {
+  now: Date;
+  accountId: string;
+  accountAlias: string | null;
+  scope: AuditScope;
+  dryRun: boolean;
+  source: ReportSource;
+  thresholds: Thresholds;
+  usersScanned: number;
+  keysScanned: number;
+  findings: Finding[];
+  usersNotFound?: string[];
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+
+/** Orders findings by severity (most severe first), then user, then key, then rule. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+    compareText(a.userName, b.userName) ||
+    compareText(a.accessKeyId ?? '', b.accessKeyId ?? '') ||
+    RULE_IDS.indexOf(a.rule) - RULE_IDS.indexOf(b.rule)
+  );
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function countBy<K extends string>(keys: readonly K[], values: K[]): Record<K, number> {
+  const counts = Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+  for (const value of values) counts[value] += 1;
+  return counts;
+}
+
+/** Builds the report: sorts the findings and counts them by rule and severity. */
+export function buildReport(input: ReportInput): AuditReport {
+  const findings = [...input.findings].sort(compareFindings);
+  return {
+    auditedAt: input.now.toISOString(),
+    accountId: input.accountId,
+    accountAlias: input.accountAlias,
+    scope: input.scope,
+    dryRun: input.dryRun,
+    source: input.source,
+    thresholds: input.thresholds,
+    summary: {
+      usersScanned: input.usersScanned,
+      keysScanned: input.keysScanned,
+      findings: findings.length,
+      byRule: countBy(
+        RULE_IDS,
+        findings.map((f) => f.rule),
+      ),
+      bySeverity: countBy(
+        SEVERITIES,
+        findings.map((f) => f.severity),
+      ),
+    },
+    findings,
+    usersNotFound: [...(input.usersNotFound ?? [])].sort(compareText),
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * The audit engine: collect (credential report, then live verification of its candidates) → evaluate (pure rules)
+ * → report. Both entry points (the Lambda handler and the CLI) call `runAudit` with their clients and `now`.
+ */
+import type { AuditConfig } from './config';
+import { mapWithConcurrency } from './concurrency';
+import { parseCredentialReport, type ReportKey, type ReportUser } from './adapters/credential-report';
+import type { CredentialReportResult, IamGateway, LiveKey, LiveUser } from './adapters/iam';
+import { buildReport, type AuditReport, type AuditScope, type ReportSource } from './domain/report';
+import { evaluateRoot, evaluateUser, keysNeedingLastUse } from './domain/rules';
+import type { AccessKey, Finding, IamUser, LastUsed, RootKey, RuleSettings } from './domain/types';
+
+/** What to audit: everything, or (a manual re-audit) the named users, live. */
+export interface AuditRequest {
+  now: Date;
+  users?: string[];
+  dryRun?: boolean;
+}
+
+/** The IAM calls the engine makes; `IamGateway` implements them over the SDK. */
+export type IamPort = Pick<
+  IamGateway,
+  | 'accountId'
+  | 'accountAlias'
+  | 'rootHasAccessKeys'
+  | 'credentialReport'
+  | 'listUsers'
+  | 'getUser'
+  | 'listAccessKeys'
+  | 'lastUsed'
+>;
+
+export interface EngineDeps {
+  iam: IamPort;
+  config: AuditConfig;
+  sleep?: (ms: number) => Promise<void>;
+  clock?: () => number;
+  /** Pause between credential report polls. Default 2 s. */
+  pollIntervalMs?: number;
+}
+
+/** What the engine learned about one user. */
+interface UserAudit {
+  exists: boolean;
+  keysScanned: number;
+  findings: Finding[];
+}
+
+const GONE: UserAudit = { exists: false, keysScanned: 0, findings: [] };
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The report's key slots as keys, so the rules can say whether a user is worth verifying live. */
+function reportKeysAsKeys(user: ReportUser): AccessKey[] {
+  return user.keys.map((key) => ({
+    accessKeyId: `credential-report-slot-${key.slot}`,
+    status: key.active ? 'Active' : 'Inactive',
+    createdAt: key.createdAt,
+    lastUsed: key.lastUsed,
+  }));
+}
+
+/** True when the credential report's (possibly hours old) data gives the user any finding. */
+export function isCandidate(user: ReportUser, now: Date, settings: RuleSettings): boolean {
+  return (
+    evaluateUser({ userName: user.userName, keys: reportKeysAsKeys(user), tags: {} }, now, settings).length >
+    0
+  );
+}
+
+const toSecond = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+/** The report slot describing a live key: the one created in the same second. */
+function matchReportKey(key: LiveKey, reportKeys: ReportKey[]): ReportKey | undefined {
+  return reportKeys.find((candidate) => toSecond(candidate.createdAt) === toSecond(key.createdAt));
+}
+
+class Auditor {
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly clock: () => number;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.sleep = deps.sleep ?? defaultSleep;
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  private get settings(): RuleSettings {
+    return this.deps.config.settings;
+  }
+
+  /**
+   * Audits one user from its live keys. Last use is read live where the verdict depends on it, taken from the
+   * credential report where the report describes the key, and read live for any other key a finding shows.
+   */
+  private async auditLive(
+    user: LiveUser,
+    now: Date,
+    reportKeys: ReportKey[] | null,
+    readAllLastUse: boolean,
+  ): Promise<UserAudit> {
+    const liveKeys = await this.deps.iam.listAccessKeys(user.userName);
+    if (liveKeys === null) return GONE;
+    const lastUse = new Map<string, LastUsed | null>();
+    const gone = new Set<string>();
+    const readLastUse = async (keys: LiveKey[]) => {
+      for (const key of keys) {
+        const used = await this.deps.iam.lastUsed(key.accessKeyId);
+        if (used === 'gone') gone.add(key.accessKeyId);
+        else lastUse.set(key.accessKeyId, used);
+      }
+    };
+    for (const key of liveKeys) {
+      const reported = reportKeys ? matchReportKey(key, reportKeys) : undefined;
+      if (reported) lastUse.set(key.accessKeyId, reported.lastUsed);
+    }
+    await readLastUse(readAllLastUse ? liveKeys : keysNeedingLastUse(liveKeys, now, this.settings));
+    const evaluate = () => {
+      const keys = liveKeys
+        .filter((key) => !gone.has(key.accessKeyId))
+        .map((key): AccessKey => ({ ...key, lastUsed: lastUse.get(key.accessKeyId) ?? null }));
+      const iamUser: IamUser = { userName: user.userName, keys, tags: user.tags };
+      return { keys, findings: evaluateUser(iamUser, now, this.settings) };
+    };
+    let result = evaluate();
+    // Keys whose last use is still unknown do not change any verdict, but the findings that show them should be right.
+    const shown = new Set(
+      result.findings.flatMap((f) => [f.accessKeyId, ...(f.keys ?? []).map((k) => k.accessKeyId)]),
+    );
+    const unknown = liveKeys.filter(
+      (key) => shown.has(key.accessKeyId) && !lastUse.has(key.accessKeyId) && !gone.has(key.accessKeyId),
+    );
+    if (unknown.length > 0) {
+      await readLastUse(unknown);
+      result = evaluate();
+    }
+    return { exists: true, keysScanned: result.keys.length, findings: result.findings };
+  }
+
+  private async auditUsers(
+    users: { user: LiveUser; reportKeys: ReportKey[] | null }[],
+    now: Date,
+    readAllLastUse: boolean,
+  ) {
+    return mapWithConcurrency(users, this.deps.config.concurrency, ({ user, reportKeys }) =>
+      this.auditLive(user, now, reportKeys, readAllLastUse),
+    );
+  }
+
+  private async fetchReport(): Promise<CredentialReportResult> {
+    return this.deps.iam.credentialReport({
+      waitMs: this.deps.config.reportWaitSeconds * 1000,
+      pollIntervalMs: this.deps.pollIntervalMs ?? 2000,
+      sleep: this.sleep,
+      clock: this.clock,
+    });
+  }
+
+  /** The whole account: credential report candidates verified live; live enumeration if the report is unavailable. */
+  async auditAccount(now: Date) {
+    const [report, liveUsers] = await Promise.all([this.fetchReport(), this.deps.iam.listUsers()]);
+    let parsed: ReturnType<typeof parseCredentialReport> | null = null;
+    let source: ReportSource;
+    if (report.ok) {
+      try {
+        parsed = parseCredentialReport(report.csv);
+        source = { type: 'credential-report', generatedAt: report.generatedAt };
+      } catch (error) {
+        source = { type: 'live', reason: `credential report unreadable: ${(error as Error).message}` };
+      }
+    } else {
+      source = { type: 'live', reason: report.reason };
+    }
+
+    let keysFromReport = 0;
+    const toVerify: { user: LiveUser; reportKeys: ReportKey[] | null }[] = [];
+    const reported = new Map((parsed?.users ?? []).map((user) => [user.userName, user]));
+    for (const user of liveUsers) {
+      const row = parsed ? reported.get(user.userName) : undefined;
+      if (parsed && row && !isCandidate(row, now, this.settings)) keysFromReport += row.keys.length;
+      else toVerify.push({ user, reportKeys: row?.keys ?? null });
+    }
+    const audits = await this.auditUsers(toVerify, now, false);
+    const rootFindings = evaluateRoot(await this.rootKeys(parsed), now, this.settings);
+    return {
+      source,
+      usersScanned: liveUsers.length - audits.filter((a) => !a.exists).length,
+      keysScanned: keysFromReport + audits.reduce((sum, a) => sum + a.keysScanned, 0),
+      findings: [...rootFindings, ...audits.flatMap((a) => a.findings)],
+    };
+  }
+
+  /** The root account's keys: the report's active ones, confirmed live; or, without a report, whether any exists. */
+  private async rootKeys(parsed: ReturnType<typeof parseCredentialReport> | null): Promise<RootKey[]> {
+    if (parsed) {
+      const active = (parsed.root?.keys ?? []).filter((key) => key.active);
+      if (active.length === 0 || !(await this.deps.iam.rootHasAccessKeys())) return [];
+      return active.map((key) => ({ active: true, createdAt: key.createdAt, lastUsed: key.lastUsed }));
+    }
+    return (await this.deps.iam.rootHasAccessKeys())
+      ? [{ active: null, createdAt: null, lastUsed: null }]
+      : [];
+  }
+
+  /** Named users only, every value read live (a key rotated minutes ago shows as it is now). */
+  async auditNamedUsers(names: string[], now: Date) {
+    const found = await mapWithConcurrency(names, this.deps.config.concurrency, (name) =>
+      this.deps.iam.getUser(name),
+    );
+    const users = found.filter((user): user is LiveUser => user !== null);
+    const audits = await this.auditUsers(
+      users.map((user) => ({ user, reportKeys: null })),
+      now,
+      true,
+    );
+    const missing = new Set(names.filter((_, i) => found[i] === null));
+    users.forEach((user, i) => {
+      if (!audits[i]?.exists) missing.add(user.userName);
+    });
+    return {
+      source: { type: 'live', reason: 'manual re-audit of named users' } as ReportSource,
+      usersScanned: users.length - audits.filter((a) => !a.exists).length,
+      keysScanned: audits.reduce((sum, a) => sum + a.keysScanned, 0),
+      findings: audits.flatMap((a) => a.findings),
+      usersNotFound: [...missing],
+    };
+  }
+}
+
+/** Runs one audit and returns its report. */
+export async function runAudit(deps: EngineDeps, request: AuditRequest): Promise<AuditReport> {
+  const auditor = new Auditor(deps);
+  const names = request.users ? [...new Set(request.users)] : undefined;
+  const scope: AuditScope = names ? { type: 'users', users: names } : { type: 'account' };
+  const [accountId, accountAlias, collected] = await Promise.all([
+    deps.iam.accountId(),
+    deps.iam.accountAlias(),
+    names ? auditor.auditNamedUsers(names, request.now) : auditor.auditAccount(request.now),
+  ]);
+  return buildReport({
+    now: request.now,
+    accountId,
+    accountAlias,
+    scope,
+    dryRun: request.dryRun ?? false,
+    thresholds: deps.config.settings.thresholds,
+    ...collected,
+  });
+}

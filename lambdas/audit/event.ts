@@ -1,0 +1,86 @@
+/**
+ * The invocation event: a scheduled EventBridge event runs a full audit; a manual invoke carries
+ * `{ "users"?: string[], "dryRun"?: boolean, "now"?: ISO string }`. Anything else is rejected here,
+ * before any AWS call, with an error that says what is wrong.
+ */
+
+export type Invocation =
+  { kind: 'scheduled'; dryRun: false } | { kind: 'manual'; users?: string[]; dryRun: boolean; now?: Date };
+
+export class InvalidEventError extends Error {
+  override name = 'InvalidEventError';
+}
+
+/** IAM's user name rule: 1 to 64 of letters, digits and `+=,.@_-`. */
+const USER_NAME = /^[\w+=,.@-]{1,64}$/;
+/** An ISO 8601 instant with a date, a time and a zone (`Z` or an offset). */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const MANUAL_FIELDS = ['users', 'dryRun', 'now'];
+/** At most this many users in one manual re-audit: it is meant for a handful just rotated. */
+export const MAX_NAMED_USERS = 100;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isScheduledEvent(event: Record<string, unknown>): boolean {
+  return event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event';
+}
+
+/** Checks user names against IAM's rule; the error quotes the offending value. */
+export function parseUserNames(users: unknown): string[] {
+  if (!Array.isArray(users) || users.length === 0) {
+    throw new InvalidEventError(
+      `"users" must be a non-empty list of IAM user names; got ${JSON.stringify(users)}`,
+    );
+  }
+  if (users.length > MAX_NAMED_USERS) {
+    throw new InvalidEventError(
+      `"users" names ${users.length} users; at most ${MAX_NAMED_USERS} are allowed (omit it to audit the whole account)`,
+    );
+  }
+  for (const user of users) {
+    if (typeof user !== 'string' || !USER_NAME.test(user)) {
+      throw new InvalidEventError(
+        `"users" has an invalid IAM user name ${JSON.stringify(user)}: 1 to 64 letters, digits or +=,.@_-`,
+      );
+    }
+  }
+  return users as string[];
+}
+
+/** Parses an ISO 8601 instant such as `2026-11-28T09:00:00Z`; the error quotes the value. */
+export function parseInstant(now: unknown): Date {
+  const date = typeof now === 'string' && ISO_INSTANT.test(now) ? new Date(now) : undefined;
+  if (!date || Number.isNaN(date.getTime())) {
+    throw new InvalidEventError(
+      `"now" must be an ISO 8601 instant such as "2026-11-28T09:00:00Z"; got ${JSON.stringify(now)}`,
+    );
+  }
+  return date;
+}
+
+export function parseInvocation(event: unknown): Invocation {
+  if (event === undefined || event === null) return { kind: 'manual', dryRun: false };
+  if (!isObject(event)) {
+    throw new InvalidEventError(
+      `the event must be a JSON object such as {"users":["alice"]}; got ${JSON.stringify(event)}`,
+    );
+  }
+  if (isScheduledEvent(event)) return { kind: 'scheduled', dryRun: false };
+  const unknown = Object.keys(event).filter((field) => !MANUAL_FIELDS.includes(field));
+  if (unknown.length > 0) {
+    throw new InvalidEventError(
+      `unknown field(s) ${unknown.map((f) => JSON.stringify(f)).join(', ')}; allowed: ${MANUAL_FIELDS.join(', ')}`,
+    );
+  }
+  if (event.dryRun !== undefined && typeof event.dryRun !== 'boolean') {
+    throw new InvalidEventError(`"dryRun" must be true or false; got ${JSON.stringify(event.dryRun)}`);
+  }
+  return {
+    kind: 'manual',
+    dryRun: event.dryRun === true,
+    ...(event.users !== undefined ? { users: parseUserNames(event.users) } : {}),
+    ...(event.now !== undefined ? { now: parseInstant(event.now) } : {}),
+  };
+}

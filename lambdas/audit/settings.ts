@@ -1,0 +1,130 @@
+/**
+ * The rule settings: their defaults, and the one validation that both edges use
+ * (the CDK stack at synth time, the Lambda at cold start, the CLI at start).
+ */
+import { RUNBOOK_SECTIONS, type Runbook, type RuleSettings, type Thresholds } from './domain/types';
+
+/** The GOV.UK "AWS IAM Key Rotation" page as last published, and its section anchors. */
+export const DEFAULT_RUNBOOK: Runbook = {
+  url: 'https://github.com/alphagov/govuk-developer-docs/blob/be86c270766a9fcfe6c45bd572de6cdfd1336253/source/manual/aws-iam-key-rotation.html.md',
+  sections: {
+    findIfUsed: '#2-find-out-if-the-key-is-used',
+    findWhereUsed: '#3-find-where-the-key-is-used',
+    createAndDeploy: '#4-create-and-deploy-new-key',
+    sesSmtp: '#rotating-ses-smtp-credentials',
+    ensureNewKeyUsed: '#5-ensure-new-key-is-being-used',
+    removeOldKey: '#6-remove-the-old-key',
+  },
+};
+
+export const DEFAULT_THRESHOLDS: Thresholds = { maxKeyAgeDays: 90, warnDays: 7, unusedDays: 45 };
+
+export const DEFAULT_SES_USER_PATTERNS = ['^ses-smtp-user\\.'];
+
+export const DEFAULT_RULE_SETTINGS: RuleSettings = {
+  thresholds: DEFAULT_THRESHOLDS,
+  sesUserPatterns: DEFAULT_SES_USER_PATTERNS,
+  runbook: DEFAULT_RUNBOOK,
+};
+
+/** What a caller may override; anything left out takes its default. */
+export interface RuleSettingsInput {
+  thresholds?: Partial<Thresholds>;
+  sesUserPatterns?: string[];
+  runbook?: { url?: string; sections?: Partial<Runbook['sections']> };
+}
+
+/** A configuration value that is not allowed; the message names the value and what is allowed. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Drops keys whose value is undefined, so that they take their defaults when spread. */
+export function withoutUndefined<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function wholeDays(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(
+      `${name} must be a whole number of days from ${min} to ${max}; got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Validates thresholds: each a whole number of days, and `warnDays` below `maxKeyAgeDays`. */
+export function validateThresholds(input: Partial<Thresholds> = {}): Thresholds {
+  const merged = { ...DEFAULT_THRESHOLDS, ...withoutUndefined(input) };
+  const maxKeyAgeDays = wholeDays('maxKeyAgeDays', merged.maxKeyAgeDays, 1, 3650);
+  const warnDays = wholeDays('warnDays', merged.warnDays, 0, 3650);
+  const unusedDays = wholeDays('unusedDays', merged.unusedDays, 1, 3650);
+  if (warnDays >= maxKeyAgeDays) {
+    throw new ConfigError(`warnDays (${warnDays}) must be less than maxKeyAgeDays (${maxKeyAgeDays})`);
+  }
+  return { maxKeyAgeDays, warnDays, unusedDays };
+}
+
+function validatePatterns(patterns: unknown): string[] {
+  if (!Array.isArray(patterns)) {
+    throw new ConfigError(
+      `sesUserPatterns must be a list of regular expressions; got ${JSON.stringify(patterns)}`,
+    );
+  }
+  return patterns.map((pattern, i) => {
+    if (typeof pattern !== 'string' || pattern === '') {
+      throw new ConfigError(
+        `sesUserPatterns[${i}] must be a non-empty regular expression; got ${JSON.stringify(pattern)}`,
+      );
+    }
+    try {
+      new RegExp(pattern);
+    } catch (error) {
+      throw new ConfigError(
+        `sesUserPatterns[${i}] is not a valid regular expression: ${JSON.stringify(pattern)} (${(error as Error).message})`,
+      );
+    }
+    return pattern;
+  });
+}
+
+function validateRunbook(input: RuleSettingsInput['runbook'] = {}): Runbook {
+  const url = input.url ?? DEFAULT_RUNBOOK.url;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || parsed.hash !== '') {
+    throw new ConfigError(
+      `runbook.url must be an http(s) URL without a #fragment; got ${JSON.stringify(url)}`,
+    );
+  }
+  const sections = { ...DEFAULT_RUNBOOK.sections, ...withoutUndefined(input.sections ?? {}) };
+  for (const name of Object.keys(sections)) {
+    if (!(RUNBOOK_SECTIONS as readonly string[]).includes(name)) {
+      throw new ConfigError(
+        `runbook.sections has an unknown section ${JSON.stringify(name)}; allowed: ${RUNBOOK_SECTIONS.join(', ')}`,
+      );
+    }
+  }
+  for (const name of RUNBOOK_SECTIONS) {
+    const anchor = sections[name];
+    if (typeof anchor !== 'string' || !/^#[^\s#]+$/.test(anchor)) {
+      throw new ConfigError(
+        `runbook.sections.${name} must be an anchor such as "#6-remove-the-old-key"; got ${JSON.stringify(anchor)}`,
+      );
+    }
+  }
+  return { url, sections };
+}
+
+/** Merges overrides onto the defaults and validates the result; throws ConfigError naming a bad value. */
+export function validateRuleSettings(input: RuleSettingsInput = {}): RuleSettings {
+  return {
+    thresholds: validateThresholds(input.thresholds),
+    sesUserPatterns: validatePatterns(input.sesUserPatterns ?? DEFAULT_SES_USER_PATTERNS),
+    runbook: validateRunbook(input.runbook),
+  };
+}
