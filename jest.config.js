@@ -5,6 +5,4 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
   setupFilesAfterEnv: ['<rootDir>/test/support/setup.ts'],
-  // Fails the run if a test is focused or skipped by mistake.
-  injectGlobals: true,
 };

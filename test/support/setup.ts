@@ -1,4 +1,14 @@
 import 'aws-sdk-client-mock-jest';
 
-// Powertools prints pretty, unbuffered logs in dev mode; tests assert on them through captured output.
+// Powertools writes through the global console in dev mode; tests read what was logged from these mocks.
 process.env.POWERTOOLS_DEV = 'true';
+
+beforeEach(() => {
+  for (const level of ['log', 'info', 'warn', 'debug', 'error'] as const) {
+    jest.spyOn(console, level).mockImplementation(() => undefined);
+  }
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});

@@ -1,0 +1,127 @@
+import { handler, resetRuntime } from '../../lambdas/audit/handler';
+import {
+  credentialReportOf,
+  iamCallCounts,
+  iamMock,
+  serveAccount,
+  stsMock,
+  type MockAccount,
+} from '../support/iam-mock';
+import { lambdaContext } from '../support/lambda-context';
+
+const NOW = new Date('2026-11-28T09:00:00Z');
+const ago = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString();
+
+const SCHEDULED_EVENT = {
+  version: '0',
+  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: '2026-11-28T07:00:00Z',
+  region: 'eu-west-2',
+  resources: ['arn:aws:events:eu-west-2:123456789012:rule/iam-key-auditor-daily'],
+  detail: {},
+};
+
+function serve(): MockAccount {
+  const acct: MockAccount = {
+    users: [
+      {
+        userName: 'alice',
+        keys: [
+          {
+            accessKeyId: 'AKIAALICE00000000001',
+            status: 'Active',
+            createdAt: ago(100),
+            lastUsed: { date: ago(1), service: 's3', region: 'eu-west-2' },
+          },
+        ],
+      },
+      {
+        userName: 'bob',
+        keys: [
+          {
+            accessKeyId: 'AKIABOB0000000000001',
+            status: 'Active',
+            createdAt: ago(5),
+            lastUsed: { date: ago(1), service: 's3', region: 'eu-west-2' },
+          },
+        ],
+      },
+    ],
+  };
+  acct.report = credentialReportOf(acct, ago(0));
+  serveAccount(acct);
+  return acct;
+}
+
+const ENV = { ...process.env };
+
+beforeEach(() => {
+  process.env = { ...ENV, CREDENTIAL_REPORT_WAIT_SECONDS: '0' };
+  resetRuntime();
+  serve();
+});
+
+afterAll(() => {
+  process.env = ENV;
+});
+
+describe('the Lambda handler', () => {
+  it('runs a full audit on the scheduled EventBridge event', async () => {
+    const report = await handler(SCHEDULED_EVENT, lambdaContext());
+    expect(report.scope).toEqual({ type: 'account' });
+    expect(report.source.type).toBe('credential-report');
+    expect(report.findings.map((f) => `${f.rule} ${f.userName}`)).toEqual(['key-too-old alice']);
+  });
+
+  it('re-audits the named users live on a manual invoke, as of the given instant', async () => {
+    const report = await handler(
+      { users: ['alice', 'bob'], now: '2026-09-01T00:00:00Z', dryRun: true },
+      lambdaContext(),
+    );
+    expect(report).toMatchObject({
+      scope: { type: 'users', users: ['alice', 'bob'] },
+      dryRun: true,
+      auditedAt: '2026-09-01T00:00:00.000Z',
+    });
+    // On 1 September alice's key was 11 days old: nothing to report.
+    expect(report.findings).toEqual([]);
+    expect(iamCallCounts().GenerateCredentialReport).toBeUndefined();
+  });
+
+  it('audits everything on an empty manual payload', async () => {
+    const report = await handler({}, lambdaContext());
+    expect(report.scope).toEqual({ type: 'account' });
+  });
+
+  it.each([
+    [{ users: ['alice'], force: true }, /unknown field\(s\) "force"/],
+    [{ users: ['alice smith'] }, /invalid IAM user name "alice smith"/],
+    [{ users: [] }, /"users" must be a non-empty list/],
+    [{ now: 'yesterday' }, /"now" must be an ISO 8601 instant.*"yesterday"/],
+    [{ dryRun: 'yes' }, /"dryRun" must be true or false; got "yes"/],
+    ['alice', /the event must be a JSON object/],
+  ])('rejects %j before any AWS call', async (event, message) => {
+    await expect(handler(event, lambdaContext())).rejects.toThrow(message);
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(stsMock.calls()).toHaveLength(0);
+  });
+
+  it('rejects a bad configuration with an error naming the variable', async () => {
+    process.env.MAX_KEY_AGE_DAYS = 'ninety';
+    await expect(handler(SCHEDULED_EVENT, lambdaContext())).rejects.toThrow(
+      /MAX_KEY_AGE_DAYS must be a whole number; got "ninety"/,
+    );
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
+  it('applies thresholds from the environment', async () => {
+    process.env.MAX_KEY_AGE_DAYS = '120';
+    process.env.WARN_DAYS = '30';
+    const report = await handler(SCHEDULED_EVENT, lambdaContext());
+    expect(report.thresholds).toEqual({ maxKeyAgeDays: 120, warnDays: 30, unusedDays: 45 });
+    expect(report.findings.map((f) => f.rule)).toEqual(['key-expiring']);
+  });
+});
