@@ -117,7 +117,7 @@ export class IamGateway {
    */
   async credentialReport(options: CredentialReportOptions): Promise<CredentialReportResult> {
     const started = options.clock();
-    let lastState = 'not requested';
+    let lastState: string;
     for (;;) {
       try {
         const generated = await this.iam.send(new GenerateCredentialReportCommand({}));

@@ -1,3 +1,4 @@
+import type { NotificationResults } from './notification';
 import { RULE_IDS, SEVERITIES, type Finding, type RuleId, type Severity, type Thresholds } from './types';
 
 /** Where the audit's data came from. */
@@ -28,6 +29,8 @@ export interface AuditReport {
   findings: Finding[];
   /** Users named in a manual re-audit that do not exist. */
   usersNotFound: string[];
+  /** Per channel: sent, skipped or failed. Set once the notifications have been attempted. */
+  notifications?: NotificationResults;
 }
 
 export interface ReportInput {

@@ -1,0 +1,181 @@
+import { CfnOutput, Stack, Tags, type Duration, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { validateAuditConfig, type AuditConfig, type AuditConfigInput } from '../lambdas/audit/config';
+import {
+  AuditFunction,
+  SERVICE_NAME,
+  validateMemorySize,
+  validateTimeout,
+} from './constructs/audit-function';
+
+/** Every day at 07:00 UTC, before the working day starts in Europe. */
+export const DEFAULT_SCHEDULE = 'cron(0 7 * * ? *)';
+
+/** What a stage name may be: lowercase letters, digits and hyphens, starting with a letter, at most 32. */
+export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+
+export interface IamKeyAuditorStackProps extends StackProps {
+  /**
+   * The deployment stage, such as `integration`, `staging` or `production`: lowercase letters, digits and
+   * hyphens, starting with a letter, at most 32 characters. Tags every resource (`Stage`) and names the
+   * stack in its description. Required.
+   */
+  readonly stage: string;
+
+  /**
+   * When the audit runs: an EventBridge schedule expression, either `rate(N minute|minutes|hour|hours|day|days)`
+   * (singular unit for 1, plural otherwise) or a 6-field `cron(minutes hours day-of-month month day-of-week
+   * year)` in UTC with `?` in day-of-month or day-of-week.
+   *
+   * @default 'cron(0 7 * * ? *)' (every day at 07:00 UTC)
+   */
+  readonly schedule?: string;
+
+  /**
+   * The audit's settings, each optional: `thresholds` (`maxKeyAgeDays` default 90, `warnDays` default 7 and
+   * below `maxKeyAgeDays`, `unusedDays` default 45), `sesUserPatterns` (default `['^ses-smtp-user\\.']`),
+   * `runbook` (`url` default the GOV.UK "AWS IAM Key Rotation" page, an http(s) URL without a fragment, and
+   * `sections` anchors), `concurrency` (default 8, 1 to 64), `reportWaitSeconds` (default 60, 0 to 600) and
+   * `maxAttempts` (default 10, 1 to 20). Validated at synth with `validateAuditConfig`.
+   *
+   * @default {} (every setting at its default)
+   */
+  readonly audit?: AuditConfigInput;
+
+  /**
+   * Retention of the audit function's log group.
+   *
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Memory of the audit function in MB, 128 to 10240.
+   *
+   * @default 1024
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Timeout of the audit function, a whole number of seconds from 60 to 900.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly timeout?: Duration;
+}
+
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const CRON = /^cron\(([^()]*)\)$/;
+const CRON_FIELD = /^[0-9A-Za-z*?,\-/#]+$/;
+
+/**
+ * Throws unless `schedule` is an EventBridge `rate(...)` or 6-field `cron(...)` expression; the message names
+ * the value and the allowed forms.
+ */
+export function validateSchedule(schedule: string): string {
+  const allowed =
+    'schedule must be rate(N minute|minutes|hour|hours|day|days) with N a whole number from 1 (singular unit for 1), ' +
+    'or cron(minutes hours day-of-month month day-of-week year) with 6 fields and ? in day-of-month or day-of-week';
+  const fail = (why: string): never => {
+    throw new Error(`${allowed}; got ${JSON.stringify(schedule)} (${why})`);
+  };
+
+  const rate = RATE.exec(schedule);
+  if (rate) {
+    const value = Number(rate[1]);
+    const unit = (rate[2] ?? '').replace(/s$/, '');
+    const expected = value === 1 ? unit : `${unit}s`;
+    if (value < 1) fail('the rate must be at least 1');
+    if (rate[2] !== expected) fail(`use "${expected}"`);
+    return schedule;
+  }
+  const cron = CRON.exec(schedule);
+  if (cron) {
+    const fields = (cron[1] ?? '').trim().split(/\s+/);
+    if (fields.length !== 6) fail(`${fields.length} field(s)`);
+    if (!fields.every((field) => CRON_FIELD.test(field))) fail('a field has characters cron does not allow');
+    if (fields[2] !== '?' && fields[4] !== '?') fail('neither day-of-month nor day-of-week is ?');
+    return schedule;
+  }
+  return fail('neither rate(...) nor cron(...)');
+}
+
+/** Throws unless `stage` matches {@link STAGE_PATTERN}; the message names the value. */
+export function validateStage(stage: string): string {
+  if (!STAGE_PATTERN.test(stage)) {
+    throw new Error(
+      `stage must be lowercase letters, digits and hyphens, starting with a letter, at most 32 characters; got ${JSON.stringify(stage)}`,
+    );
+  }
+  return stage;
+}
+
+/** Runs one validation, prefixing its error with the stack id so a multi-stage synth names the culprit. */
+function inStack<T>(id: string, what: string, validate: () => T): T {
+  try {
+    return validate();
+  } catch (error) {
+    throw new Error(`${id}: invalid ${what}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * The IAM key auditor for one stage: the audit function ({@link AuditFunction}) and the EventBridge rule that
+ * runs it on a schedule. Every prop is validated at synth; a bad one throws naming the stack, the prop and the
+ * value. The stack reads no context and no environment: everything comes from its props.
+ */
+export class IamKeyAuditorStack extends Stack {
+  /** The validated stage name. */
+  readonly stage: string;
+  /** The validated schedule expression. */
+  readonly schedule: string;
+  /** The validated audit configuration, defaults filled in, as the function receives it. */
+  readonly auditConfig: AuditConfig;
+  /** The audit function with its role and log group. */
+  readonly auditFunction: AuditFunction;
+  /** The rule that runs the audit on its schedule. */
+  readonly scheduleRule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: IamKeyAuditorStackProps) {
+    const { stage, schedule, audit, logRetention, memorySize, timeout, ...stackProps } = props;
+    super(scope, id, {
+      description: `IAM access key auditor (${stage}): a scheduled Lambda that audits IAM access keys`,
+      ...stackProps,
+    });
+
+    this.stage = inStack(id, 'stage', () => validateStage(stage));
+    this.schedule = inStack(id, 'schedule', () => validateSchedule(schedule ?? DEFAULT_SCHEDULE));
+    this.auditConfig = inStack(id, 'audit', () => validateAuditConfig(audit ?? {}));
+    if (timeout !== undefined) inStack(id, 'timeout', () => validateTimeout(timeout));
+    if (memorySize !== undefined) inStack(id, 'memorySize', () => validateMemorySize(memorySize));
+
+    Tags.of(this).add('Service', SERVICE_NAME);
+    Tags.of(this).add('Stage', this.stage);
+
+    this.auditFunction = new AuditFunction(this, 'Audit', {
+      config: this.auditConfig,
+      timeout,
+      memorySize,
+      logRetention,
+    });
+    const fn = this.auditFunction.function;
+
+    this.scheduleRule = new events.Rule(this, 'ScheduleRule', {
+      description: `Runs the IAM key audit (${this.stage}) on ${this.schedule}`,
+      schedule: events.Schedule.expression(this.schedule),
+      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
+    });
+
+    new CfnOutput(this, 'AuditFunctionName', {
+      description: 'Name of the audit Lambda function',
+      value: fn.functionName,
+    });
+    new CfnOutput(this, 'ManualInvokeCommand', {
+      description: 'Runs the audit now for the users named in the payload',
+      value: `aws lambda invoke --region ${this.region} --function-name ${fn.functionName} --cli-binary-format raw-in-base64-out --payload '{"users":["alice"]}' out.json`,
+    });
+  }
+}

@@ -1,0 +1,417 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Duration, Validations, type CfnResource } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks, NagRuleCompliance, rules } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { STAGES, stackIdFor } from '../../bin/stages';
+import { IamKeyAuditorStack, type IamKeyAuditorStackProps } from '../../lib/iam-key-auditor-stack';
+
+/** The feature flags `cdk synth` runs with, so that these templates are the ones that deploy. */
+const CDK_CONTEXT = (
+  JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
+
+const STACK_ID = 'IamKeyAuditor-test';
+
+/** A new app with bundling off (the entry must exist, esbuild does not run). */
+function newApp(): App {
+  return new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+}
+
+function synth(props: Partial<IamKeyAuditorStackProps> = {}): {
+  stack: IamKeyAuditorStack;
+  template: Template;
+} {
+  const stack = new IamKeyAuditorStack(newApp(), STACK_ID, { stage: 'test', ...props });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+/** The one resource of a type, by logical id; fails unless there is exactly one. */
+function onlyResource(template: Template, type: string): [string, { Properties: Record<string, unknown> }] {
+  const entries = Object.entries(template.findResources(type));
+  expect(entries).toHaveLength(1);
+  return entries[0] as [string, { Properties: Record<string, unknown> }];
+}
+
+interface Statement {
+  Action: string | string[];
+  Effect: string;
+  Resource: unknown;
+}
+
+/** Every policy statement granted to principals in the stack, from every kind of policy resource. */
+function allStatements(template: Template): Statement[] {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).map(
+    (policy) =>
+      (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument,
+  );
+  const inline = Object.values(template.findResources('AWS::IAM::Role')).flatMap((role) =>
+    (
+      (role as { Properties: { Policies?: { PolicyDocument: { Statement: Statement[] } }[] } }).Properties
+        .Policies ?? []
+    ).map((policy) => policy.PolicyDocument),
+  );
+  return [...policies, ...inline].flatMap((document) => document.Statement);
+}
+
+function actionsOf(statement: Statement): string[] {
+  return typeof statement.Action === 'string' ? [statement.Action] : statement.Action;
+}
+
+/** A `Fn::Join` rendered as text, references shown as `<LogicalId>`. */
+function renderJoin(value: unknown): string {
+  const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts
+    .map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`))
+    .join(separator);
+}
+
+/** The template with the asset hash (which depends on the checkout's absolute path) replaced. */
+function snapshotOf(template: Template): unknown {
+  return JSON.parse(JSON.stringify(template.toJSON()).replace(/"[0-9a-f]{64}\.zip"/g, '"[asset-hash].zip"'));
+}
+
+/** Every `Validations.of(x).acknowledge(...)` in the tree: the construct's path and the rule ids. */
+function acknowledgements(root: IConstruct): { path: string; ids: string[] }[] {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .map((entry) => ({
+        path: construct.node.path,
+        ids: Object.keys(entry.data as Record<string, string>).map((id) => id.replace(/^annotation::/i, '')),
+      })),
+  );
+}
+
+/** The IAM actions the audit needs, written out: a change to the grant must change this list too. */
+const EXPECTED_IAM_ACTIONS = [
+  'iam:GenerateCredentialReport',
+  'iam:GetAccessKeyLastUsed',
+  'iam:GetAccountAuthorizationDetails',
+  'iam:GetAccountSummary',
+  'iam:GetCredentialReport',
+  'iam:GetUser',
+  'iam:ListAccessKeys',
+  'iam:ListAccountAliases',
+];
+
+const IAM_WRITE_ACTION =
+  /^iam:(Create|Delete|Update|Put|Attach|Detach|Add|Remove|Tag|Untag|Set|Upload|Change|Enable|Deactivate|Reset|Resync|Pass)/;
+
+describe('IamKeyAuditorStack', () => {
+  describe('schedule', () => {
+    it('runs every day at 07:00 UTC by default, invoking the function once with no retries', () => {
+      const { template } = synth();
+      const [functionId] = onlyResource(template, 'AWS::Lambda::Function');
+      template.resourceCountIs('AWS::Events::Rule', 1);
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'cron(0 7 * * ? *)',
+        State: 'ENABLED',
+        Targets: [
+          {
+            Arn: { 'Fn::GetAtt': [functionId, 'Arn'] },
+            Id: Match.anyValue(),
+            RetryPolicy: { MaximumRetryAttempts: 0 },
+          },
+        ],
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] },
+      });
+    });
+
+    it.each(['rate(6 hours)', 'rate(1 day)', 'cron(30 6 ? * MON-FRI *)', 'cron(0 8 1 * ? *)'])(
+      'uses the schedule it is given: %s',
+      (schedule) => {
+        const { template } = synth({ schedule });
+        template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: schedule });
+      },
+    );
+  });
+
+  describe('function', () => {
+    it('runs nodejs22.x on arm64 with 15 minutes and 1024 MB by default, never retried, with no reserved concurrency', () => {
+      const { template } = synth();
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Timeout: 900,
+        MemorySize: 1024,
+        ReservedConcurrentExecutions: Match.absent(),
+      });
+      const [functionId] = onlyResource(template, 'AWS::Lambda::Function');
+      template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: functionId },
+        MaximumRetryAttempts: 0,
+        Qualifier: '$LATEST',
+      });
+    });
+
+    it('takes the timeout and memory it is given', () => {
+      const { template } = synth({ timeout: Duration.minutes(5), memorySize: 512 });
+      template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 300, MemorySize: 512 });
+    });
+
+    it('gets the default audit configuration, the service name and source maps in its environment', () => {
+      const { template } = synth();
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: {
+            MAX_KEY_AGE_DAYS: '90',
+            WARN_DAYS: '7',
+            UNUSED_DAYS: '45',
+            SES_USER_PATTERNS: '["^ses-smtp-user\\\\."]',
+            RUNBOOK_URL: Match.stringLikeRegexp(
+              '^https://github\\.com/alphagov/govuk-developer-docs/.*aws-iam-key-rotation',
+            ),
+            RUNBOOK_SECTIONS: Match.serializedJson(
+              Match.objectEquals({
+                findIfUsed: '#2-find-out-if-the-key-is-used',
+                findWhereUsed: '#3-find-where-the-key-is-used',
+                createAndDeploy: '#4-create-and-deploy-new-key',
+                sesSmtp: '#rotating-ses-smtp-credentials',
+                ensureNewKeyUsed: '#5-ensure-new-key-is-being-used',
+                removeOldKey: '#6-remove-the-old-key',
+              }),
+            ),
+            AUDIT_CONCURRENCY: '8',
+            CREDENTIAL_REPORT_WAIT_SECONDS: '60',
+            IAM_MAX_ATTEMPTS: '10',
+            POWERTOOLS_SERVICE_NAME: 'iam-key-auditor',
+            NODE_OPTIONS: '--enable-source-maps',
+          },
+        },
+      });
+    });
+
+    it('writes the audit settings it is given to the environment', () => {
+      const { template } = synth({
+        audit: {
+          thresholds: { maxKeyAgeDays: 60, warnDays: 10, unusedDays: 30 },
+          sesUserPatterns: ['^smtp-'],
+          runbook: { url: 'https://example.com/runbook', sections: { removeOldKey: '#remove' } },
+          concurrency: 4,
+          reportWaitSeconds: 120,
+          maxAttempts: 5,
+        },
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            MAX_KEY_AGE_DAYS: '60',
+            WARN_DAYS: '10',
+            UNUSED_DAYS: '30',
+            SES_USER_PATTERNS: '["^smtp-"]',
+            RUNBOOK_URL: 'https://example.com/runbook',
+            RUNBOOK_SECTIONS: Match.serializedJson(Match.objectLike({ removeOldKey: '#remove' })),
+            AUDIT_CONCURRENCY: '4',
+            CREDENTIAL_REPORT_WAIT_SECONDS: '120',
+            IAM_MAX_ATTEMPTS: '5',
+          }),
+        },
+      });
+    });
+  });
+
+  describe('logs', () => {
+    it('keeps three months of logs in a retained log group that the function logs to', () => {
+      const { template } = synth();
+      const [logGroupId] = onlyResource(template, 'AWS::Logs::LogGroup');
+      template.hasResource('AWS::Logs::LogGroup', {
+        Properties: { RetentionInDays: 90 },
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        LoggingConfig: { LogGroup: { Ref: logGroupId } },
+      });
+    });
+
+    it('takes the retention it is given', () => {
+      const { template } = synth({ logRetention: RetentionDays.ONE_WEEK });
+      template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+    });
+  });
+
+  describe('permissions', () => {
+    it('grants exactly the IAM read actions the audit needs, on *, in one statement', () => {
+      const { template } = synth();
+      const iamStatements = allStatements(template).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('iam:')),
+      );
+      expect(iamStatements).toHaveLength(1);
+      const [statement] = iamStatements as [Statement];
+      expect([...actionsOf(statement)].sort()).toEqual(EXPECTED_IAM_ACTIONS);
+      expect(statement.Effect).toBe('Allow');
+      expect(statement.Resource).toBe('*');
+    });
+
+    it('grants nothing else but writing to its own log group', () => {
+      const { template } = synth();
+      const [logGroupId] = onlyResource(template, 'AWS::Logs::LogGroup');
+      const statements = allStatements(template);
+      const actions = statements.flatMap(actionsOf).sort();
+      expect(actions).toEqual([...EXPECTED_IAM_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents'].sort());
+      expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+      expect(actions.filter((action) => IAM_WRITE_ACTION.test(action))).toEqual([]);
+      expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+      const logs = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('logs:')));
+      expect(logs.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [logGroupId, 'Arn'] }]);
+    });
+
+    it('uses its own role, assumable by Lambda only, with no managed policy', () => {
+      const { template } = synth();
+      const [roleId] = onlyResource(template, 'AWS::IAM::Role');
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: {
+          Statement: [
+            { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+          ],
+        },
+        ManagedPolicyArns: Match.absent(),
+        Policies: Match.absent(),
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', { Role: { 'Fn::GetAtt': [roleId, 'Arn'] } });
+    });
+  });
+
+  describe('outputs', () => {
+    it('names the function and gives a ready-to-paste manual invoke command', () => {
+      const { template } = synth();
+      const [functionId] = onlyResource(template, 'AWS::Lambda::Function');
+      template.hasOutput('AuditFunctionName', { Value: { Ref: functionId } });
+      const outputs = template.findOutputs('ManualInvokeCommand');
+      expect(renderJoin(outputs.ManualInvokeCommand?.Value)).toBe(
+        `aws lambda invoke --region <AWS::Region> --function-name <${functionId}> ` +
+          `--cli-binary-format raw-in-base64-out --payload '{"users":["alice"]}' out.json`,
+      );
+    });
+  });
+
+  describe('props validated at synth', () => {
+    it.each<[string, Partial<IamKeyAuditorStackProps>, RegExp]>([
+      [
+        'warnDays not below maxKeyAgeDays',
+        { audit: { thresholds: { maxKeyAgeDays: 30, warnDays: 30 } } },
+        /^IamKeyAuditor-test: invalid audit: warnDays \(30\) must be less than maxKeyAgeDays \(30\)/,
+      ],
+      [
+        'an empty runbook url',
+        { audit: { runbook: { url: '' } } },
+        /^IamKeyAuditor-test: invalid audit: runbook\.url must be an http\(s\) URL .*; got ""/,
+      ],
+      [
+        'a concurrency out of range',
+        { audit: { concurrency: 0 } },
+        /^IamKeyAuditor-test: invalid audit: concurrency must be a whole number from 1 to 64; got 0/,
+      ],
+      [
+        'a 5-field cron',
+        { schedule: 'cron(0 7 * * *)' },
+        /^IamKeyAuditor-test: invalid schedule: schedule must be .*cron\(minutes hours day-of-month month day-of-week year\).*; got "cron\(0 7 \* \* \*\)" \(5 field\(s\)\)/,
+      ],
+      [
+        'a cron with both day fields set',
+        { schedule: 'cron(0 7 1 * MON *)' },
+        /got "cron\(0 7 1 \* MON \*\)" \(neither day-of-month nor day-of-week is \?\)/,
+      ],
+      [
+        'a bare cron expression',
+        { schedule: '0 7 * * ? *' },
+        /^IamKeyAuditor-test: invalid schedule: schedule must be rate\(N minute\|minutes\|hour\|hours\|day\|days\).*; got "0 7 \* \* \? \*"/,
+      ],
+      ['a rate in weeks', { schedule: 'rate(1 week)' }, /got "rate\(1 week\)"/],
+      ['a plural unit for 1', { schedule: 'rate(1 hours)' }, /got "rate\(1 hours\)" \(use "hour"\)/],
+      ['a singular unit for 2', { schedule: 'rate(2 day)' }, /got "rate\(2 day\)" \(use "days"\)/],
+      [
+        'a zero rate',
+        { schedule: 'rate(0 minutes)' },
+        /got "rate\(0 minutes\)" \(the rate must be at least 1\)/,
+      ],
+      [
+        'an upper-case stage',
+        { stage: 'Production' },
+        /^IamKeyAuditor-test: invalid stage: .*; got "Production"$/,
+      ],
+      ['a stage with an underscore', { stage: 'prod_1' }, /invalid stage: .*; got "prod_1"$/],
+      ['an empty stage', { stage: '' }, /invalid stage: .*; got ""$/],
+      [
+        'a timeout under a minute',
+        { timeout: Duration.seconds(30) },
+        /^IamKeyAuditor-test: invalid timeout: timeout must be a whole number of seconds from 60 to 900; got 30 seconds/,
+      ],
+      [
+        'a timeout over 15 minutes',
+        { timeout: Duration.minutes(16) },
+        /invalid timeout: .*; got 16 minutes \(960 s\)/,
+      ],
+      [
+        'too little memory',
+        { memorySize: 64 },
+        /^IamKeyAuditor-test: invalid memorySize: .* from 128 to 10240; got 64$/,
+      ],
+    ])('rejects %s', (_name, props, message) => {
+      expect(() => synth(props)).toThrow(message);
+    });
+  });
+
+  describe('cdk-nag (AWS Solutions)', () => {
+    it.each([{ name: 'defaults', props: {} }, ...STAGES.map((props) => ({ name: props.stage, props }))])(
+      'leaves no unacknowledged error or warning: $name',
+      ({ props }) => {
+        const { stack } = synth(props);
+        const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
+        expect(report.violations.filter((v) => v.severity === 'error')).toEqual([]);
+        expect(report.violations.filter((v) => v.severity === 'warning')).toEqual([]);
+        expect(report.success).toBe(true);
+        expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+        expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+      },
+    );
+
+    it('acknowledges only two findings, each on the one resource it concerns', () => {
+      const { stack } = synth();
+      expect(acknowledgements(stack)).toEqual([
+        { path: `${STACK_ID}/Audit/Role/DefaultPolicy`, ids: ['AwsSolutions-IAM5[Resource::*]'] },
+        { path: `${STACK_ID}/Audit/Function/Resource`, ids: ['AwsSolutions-L1'] },
+      ]);
+    });
+
+    it('acknowledges findings the rules do raise, so none is stale', () => {
+      const { stack } = synth();
+      const policy = stack.auditFunction.role.node.findChild('DefaultPolicy').node.findChild('Resource');
+      const fn = stack.auditFunction.function.node.findChild('Resource');
+      expect(rules.iam.IAMNoWildcardPermissions(policy as CfnResource)).toEqual(['Resource::*']);
+      expect(rules.lambda.LambdaLatestVersion(fn as CfnResource)).toBe(NagRuleCompliance.NON_COMPLIANT);
+    });
+  });
+
+  describe('stages', () => {
+    it('deploys integration, staging and production, in that order', () => {
+      expect(STAGES.map((props) => props.stage)).toEqual(['integration', 'staging', 'production']);
+    });
+
+    it('synthesizes every stage with the AWS Solutions pack registered, as bin does', () => {
+      const app = newApp();
+      for (const props of STAGES) new IamKeyAuditorStack(app, stackIdFor(props.stage), props);
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+      expect(() => app.synth()).not.toThrow();
+    });
+
+    it.each(STAGES.map((props) => [props.stage, props] as const))(
+      'matches the %s snapshot',
+      (stage, props) => {
+        const stack = new IamKeyAuditorStack(newApp(), stackIdFor(stage), props);
+        expect(snapshotOf(Template.fromStack(stack))).toMatchSnapshot();
+      },
+    );
+  });
+});
