@@ -5,7 +5,13 @@
 import type { AuditConfig } from './config';
 import { mapWithConcurrency } from './concurrency';
 import { parseCredentialReport, type ReportKey, type ReportUser } from './adapters/credential-report';
-import type { CredentialReportResult, IamGateway, LiveKey, LiveUser } from './adapters/iam';
+import {
+  isAccessDenied,
+  type CredentialReportResult,
+  type IamGateway,
+  type LiveKey,
+  type LiveUser,
+} from './adapters/iam';
 import { buildReport, type AuditReport, type AuditScope, type ReportSource } from './domain/report';
 import { evaluateRoot, evaluateUser, keysNeedingLastUse } from './domain/rules';
 import type { AccessKey, Finding, IamUser, LastUsed, RootKey, RuleSettings } from './domain/types';
@@ -104,7 +110,7 @@ class Auditor {
     const gone = new Set<string>();
     const readLastUse = async (keys: LiveKey[]) => {
       for (const key of keys) {
-        const used = await this.deps.iam.lastUsed(key.accessKeyId);
+        const used = await this.lastUsedOf(user.userName, key.accessKeyId);
         if (used === 'gone') gone.add(key.accessKeyId);
         else lastUse.set(key.accessKeyId, used);
       }
@@ -134,6 +140,22 @@ class Auditor {
       result = evaluate();
     }
     return { exists: true, keysScanned: result.keys.length, findings: result.findings };
+  }
+
+  /**
+   * A key's last use. IAM documents no NoSuchEntity for GetAccessKeyLastUsed: a key deleted a moment ago may
+   * answer AccessDenied instead, so on AccessDenied the user's keys are listed again; if the key is gone it is
+   * dropped, otherwise the denial is real and fails the audit.
+   */
+  private async lastUsedOf(userName: string, accessKeyId: string): Promise<LastUsed | null | 'gone'> {
+    try {
+      return await this.deps.iam.lastUsed(accessKeyId);
+    } catch (error) {
+      if (!isAccessDenied(error)) throw error;
+      const keys = await this.deps.iam.listAccessKeys(userName);
+      if (keys === null || !keys.some((key) => key.accessKeyId === accessKeyId)) return 'gone';
+      throw error;
+    }
   }
 
   private async auditUsers(

@@ -273,6 +273,25 @@ describe('a full audit from the credential report', () => {
     expect(brief(report).some((f) => f.includes('dave'))).toBe(false);
   });
 
+  it('drops a key deleted before GetAccessKeyLastUsed that answers AccessDenied, after listing the keys again', async () => {
+    const live = serveWithReport(account());
+    iamMock.on(GetAccessKeyLastUsedCommand, { AccessKeyId: 'AKIADAVE000000000001' }).callsFake(() => {
+      live.users.find((u) => u.userName === 'dave')!.keys = [];
+      throw serviceError('AccessDenied', 'User is not authorized to perform iam:GetAccessKeyLastUsed');
+    });
+    const report = await audit().result;
+    expect(brief(report).some((f) => f.includes('dave'))).toBe(false);
+    expect(iamMock).toHaveReceivedCommandTimes(ListAccessKeysCommand, 6);
+  });
+
+  it('fails on an AccessDenied from GetAccessKeyLastUsed for a key that still exists', async () => {
+    serveWithReport(account());
+    iamMock
+      .on(GetAccessKeyLastUsedCommand, { AccessKeyId: 'AKIADAVE000000000001' })
+      .rejects(serviceError('AccessDenied', 'User is not authorized to perform iam:GetAccessKeyLastUsed'));
+    await expect(audit().result).rejects.toThrow(/not authorized to perform iam:GetAccessKeyLastUsed/);
+  });
+
   it('reports no root finding when the root key was deleted since the report', async () => {
     serveWithReport({ ...account(), rootKeysPresent: false });
     const report = await audit().result;

@@ -63,6 +63,11 @@ const REPORT_NOT_READY = new Set([
   'CredentialReportExpiredException',
 ]);
 
+export function isAccessDenied(error: unknown): boolean {
+  const name = (error as Error | undefined)?.name;
+  return name === 'AccessDenied' || name === 'AccessDeniedException';
+}
+
 export function isNoSuchEntity(error: unknown): boolean {
   const name = (error as Error | undefined)?.name;
   return name === 'NoSuchEntityException' || name === 'NoSuchEntity';

@@ -214,7 +214,7 @@ export const USER_RULES: readonly UserRule[] = [
         .map((key) => ({
           key,
           section: 'removeOldKey' as const,
-          action: `Delete ${key.accessKeyId}: it is inactive (${describeUse(key, ctx.now)}).`,
+          action: `Delete ${key.accessKeyId}: it is inactive; ${describeUse(key, ctx.now)}.`,
         })),
   },
 ];
