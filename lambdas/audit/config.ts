@@ -3,6 +3,7 @@
  * that the stack writes with `configToEnv`. Every value is validated; a bad one throws a ConfigError naming it.
  */
 import { ConfigError, validateRuleSettings, type RuleSettingsInput } from './settings';
+import type { CleanAuditMode } from './domain/notification';
 import type { RuleSettings } from './domain/types';
 
 export interface AuditConfig {
@@ -13,9 +14,18 @@ export interface AuditConfig {
   reportWaitSeconds: number;
   /** SDK attempts per IAM call (adaptive retry mode), retries included. Default 10. */
   maxAttempts: number;
+  /** What the channels get for a clean audit: a one-line "all keys healthy" message, or nothing. Default the message. */
+  notifyOnClean: CleanAuditMode;
 }
 
-export const DEFAULT_AUDIT_OPTIONS = { concurrency: 8, reportWaitSeconds: 60, maxAttempts: 10 } as const;
+const CLEAN_AUDIT_MODES: readonly CleanAuditMode[] = ['healthy-message', 'silent'];
+
+export const DEFAULT_AUDIT_OPTIONS = {
+  concurrency: 8,
+  reportWaitSeconds: 60,
+  maxAttempts: 10,
+  notifyOnClean: 'healthy-message',
+} as const;
 
 /** The environment variable names, one per setting. */
 export const ENV = {
@@ -28,6 +38,9 @@ export const ENV = {
   concurrency: 'AUDIT_CONCURRENCY',
   reportWaitSeconds: 'CREDENTIAL_REPORT_WAIT_SECONDS',
   maxAttempts: 'IAM_MAX_ATTEMPTS',
+  notifyOnClean: 'NOTIFY_ON_CLEAN',
+  slackWebhookSecretArn: 'SLACK_WEBHOOK_SECRET_ARN',
+  snsTopicArn: 'SNS_TOPIC_ARN',
 } as const;
 
 /** The environment a deployed function gets for a validated configuration. */
@@ -43,6 +56,7 @@ export function configToEnv(config: AuditConfig): Record<string, string> {
     [ENV.concurrency]: String(config.concurrency),
     [ENV.reportWaitSeconds]: String(config.reportWaitSeconds),
     [ENV.maxAttempts]: String(config.maxAttempts),
+    [ENV.notifyOnClean]: config.notifyOnClean,
   };
 }
 
@@ -55,10 +69,18 @@ function wholeNumber(name: string, value: unknown, min: number, max: number): nu
   return value;
 }
 
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
 export interface AuditConfigInput extends RuleSettingsInput {
   concurrency?: number;
   reportWaitSeconds?: number;
   maxAttempts?: number;
+  notifyOnClean?: CleanAuditMode;
 }
 
 /** Validates a whole configuration, defaults filled in. */
@@ -73,6 +95,11 @@ export function validateAuditConfig(input: AuditConfigInput = {}): AuditConfig {
       600,
     ),
     maxAttempts: wholeNumber('maxAttempts', input.maxAttempts ?? DEFAULT_AUDIT_OPTIONS.maxAttempts, 1, 20),
+    notifyOnClean: oneOf(
+      'notifyOnClean',
+      input.notifyOnClean ?? DEFAULT_AUDIT_OPTIONS.notifyOnClean,
+      CLEAN_AUDIT_MODES,
+    ),
   };
 }
 
@@ -112,5 +139,38 @@ export function loadAuditConfig(env: NodeJS.ProcessEnv): AuditConfig {
     concurrency: readNumber(env, ENV.concurrency),
     reportWaitSeconds: readNumber(env, ENV.reportWaitSeconds),
     maxAttempts: readNumber(env, ENV.maxAttempts),
+    notifyOnClean: (env[ENV.notifyOnClean] || undefined) as CleanAuditMode | undefined,
   });
+}
+
+/** Where the report goes: each channel is configured by the stack, or absent. */
+export interface ChannelConfig {
+  /** The Secrets Manager secret holding the Slack incoming webhook URL. */
+  slackWebhookSecretArn?: string;
+  snsTopicArn?: string;
+}
+
+const ARN = /^arn:aws[a-z-]*:(secretsmanager|sns):[a-z0-9-]+:\d{12}:[\w+=,.@:/-]+$/;
+
+function readArn(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  service: 'secretsmanager' | 'sns',
+): string | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (!ARN.test(value) || value.split(':')[2] !== service) {
+    throw new ConfigError(
+      `environment variable ${name} must be an ${service} ARN; got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Reads the channels' ARNs from the environment; a channel whose variable is unset is not configured. */
+export function loadChannelConfig(env: NodeJS.ProcessEnv): ChannelConfig {
+  return {
+    slackWebhookSecretArn: readArn(env, ENV.slackWebhookSecretArn, 'secretsmanager'),
+    snsTopicArn: readArn(env, ENV.snsTopicArn, 'sns'),
+  };
 }

@@ -49,9 +49,20 @@ export function parseUserNames(users: unknown): string[] {
   return users as string[];
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** True when the `YYYY-MM-DD` the text starts with is a day of the calendar: `Date` rolls 2026-02-30 over to March 2. */
+function isCalendarDate(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
+  return days !== undefined && day >= 1 && day <= days;
+}
+
 /** Parses an ISO 8601 instant such as `2026-11-28T09:00:00Z`; the error quotes the value. */
 export function parseInstant(now: unknown): Date {
-  const date = typeof now === 'string' && ISO_INSTANT.test(now) ? new Date(now) : undefined;
+  const date =
+    typeof now === 'string' && ISO_INSTANT.test(now) && isCalendarDate(now) ? new Date(now) : undefined;
   if (!date || Number.isNaN(date.getTime())) {
     throw new InvalidEventError(
       `"now" must be an ISO 8601 instant such as "2026-11-28T09:00:00Z"; got ${JSON.stringify(now)}`,

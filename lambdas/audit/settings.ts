@@ -96,9 +96,10 @@ function validateRunbook(input: RuleSettingsInput['runbook'] = {}): Runbook {
   } catch {
     parsed = undefined;
   }
-  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || parsed.hash !== '') {
+  // `url.includes('#')`, not `parsed.hash`: an empty fragment (`page#`) has an empty hash but would link to `page##anchor`.
+  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || /[#\s]/.test(url)) {
     throw new ConfigError(
-      `runbook.url must be an http(s) URL without a #fragment; got ${JSON.stringify(url)}`,
+      `runbook.url must be an http(s) URL without a #fragment or spaces; got ${JSON.stringify(url)}`,
     );
   }
   const sections = { ...DEFAULT_RUNBOOK.sections, ...withoutUndefined(input.sections ?? {}) };

@@ -63,11 +63,9 @@ export function serveAccount(account: MockAccount): void {
 
   stsMock.on(GetCallerIdentityCommand).resolves({ Account: account.accountId ?? '123456789012' });
   iamMock.on(ListAccountAliasesCommand).resolves({ AccountAliases: account.alias ? [account.alias] : [] });
-  iamMock
-    .on(GetAccountSummaryCommand)
-    .resolves({
-      SummaryMap: { AccountAccessKeysPresent: account.rootKeysPresent ? 1 : 0, Users: account.users.length },
-    });
+  iamMock.on(GetAccountSummaryCommand).resolves({
+    SummaryMap: { AccountAccessKeysPresent: account.rootKeysPresent ? 1 : 0, Users: account.users.length },
+  });
   iamMock.on(GenerateCredentialReportCommand).callsFake(() => {
     const report = account.report;
     if (report && 'error' in report && report.on !== 'get') throw serviceError(report.error);

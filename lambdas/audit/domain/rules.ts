@@ -50,9 +50,18 @@ export function isSesSmtpUser(userName: string, patterns: string[]): boolean {
   return patterns.some((pattern) => new RegExp(pattern).test(userName));
 }
 
-/** The name the runbook gives a re-created SES SMTP user: the base name with today's `.YYYYMMDD`. */
+/** IAM's longest user name. */
+const MAX_USER_NAME_LENGTH = 64;
+
+/**
+ * The name the runbook gives a re-created SES SMTP user: the base name with today's `.YYYYMMDD`. A date suffix
+ * already there (`.YYYYMMDD`, or the SES console's `.YYYYMMDD-HHMMSS`) is replaced, and the base is shortened
+ * so the name stays within IAM's 64 characters.
+ */
 export function nextSesUserName(userName: string, now: Date): string {
-  return `${userName.replace(/\.\d{8}$/, '')}.${compactUtcDate(now)}`;
+  const suffix = `.${compactUtcDate(now)}`;
+  const base = userName.replace(/\.\d{8}(-\d{6})?$/, '');
+  return `${base.slice(0, MAX_USER_NAME_LENGTH - suffix.length)}${suffix}`;
 }
 
 function describeUse(key: AccessKey, now: Date): string {
@@ -142,8 +151,8 @@ export const USER_RULES: readonly UserRule[] = [
           ...rotateAction(
             ctx,
             key,
-            `Rotate ${key.accessKeyId}: it is ${wholeDaysSince(key.createdAt, ctx.now)} days old ` +
-              `(limit ${ctx.settings.thresholds.maxKeyAgeDays})`,
+            `Rotate ${key.accessKeyId}: it is ${wholeDaysSince(key.createdAt, ctx.now)} days old, ` +
+              `past the ${ctx.settings.thresholds.maxKeyAgeDays}-day limit`,
           ),
         })),
   },

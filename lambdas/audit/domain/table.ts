@@ -1,12 +1,7 @@
 /** Formats a report as the plain-text table the CLI prints. Pure: the report is all it reads. */
+import { accountText, lastUsedText, scopeText, sourceText } from './format';
 import type { AuditReport } from './report';
-import type { Finding, LastUsed } from './types';
-
-function lastUsedText(lastUsed: LastUsed | null): string {
-  if (!lastUsed) return 'never used';
-  const where = [lastUsed.service, lastUsed.region].filter(Boolean).join(' ');
-  return `${lastUsed.date.slice(0, 10)}${where ? ` ${where}` : ''}`;
-}
+import type { Finding } from './types';
 
 function keyText(finding: Finding): string {
   if (finding.accessKeyId) return finding.accessKeyId;
@@ -47,18 +42,10 @@ function columns(rows: string[][]): string[] {
   );
 }
 
-function sourceText(report: AuditReport): string {
-  return report.source.type === 'credential-report'
-    ? `credential report generated ${report.source.generatedAt}, verified live`
-    : `live IAM calls (${report.source.reason})`;
-}
-
 export function formatReportTable(report: AuditReport): string {
-  const account = report.accountAlias ? `${report.accountAlias} (${report.accountId})` : report.accountId;
-  const scope = report.scope.type === 'users' ? `users ${report.scope.users.join(', ')}` : 'all users';
   const { summary } = report;
   const lines = [
-    `IAM access key audit of ${account}, ${scope}, at ${report.auditedAt}`,
+    `IAM access key audit of ${accountText(report)}, ${scopeText(report)}, at ${report.auditedAt}`,
     `Source: ${sourceText(report)}`,
     `Scanned ${summary.usersScanned} users and ${summary.keysScanned} keys: ${summary.findings} finding(s)` +
       (summary.findings

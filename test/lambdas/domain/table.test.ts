@@ -1,0 +1,207 @@
+import { buildReport, type ReportInput } from '../../../lambdas/audit/domain/report';
+import { evaluateRoot, evaluateUser } from '../../../lambdas/audit/domain/rules';
+import { formatReportTable } from '../../../lambdas/audit/domain/table';
+import type { IamUser } from '../../../lambdas/audit/domain/types';
+import { DEFAULT_RUNBOOK, DEFAULT_THRESHOLDS } from '../../../lambdas/audit/settings';
+import { daysAgo, key, NOW, settings, used, user } from '../../support/builders';
+
+const RUNBOOK = DEFAULT_RUNBOOK.url;
+const ANCHOR = DEFAULT_RUNBOOK.sections;
+
+function reportOf(users: IamUser[], partial: Partial<ReportInput> = {}) {
+  return buildReport({
+    now: NOW,
+    accountId: '123456789012',
+    accountAlias: 'prod',
+    scope: { type: 'account' },
+    dryRun: false,
+    source: { type: 'credential-report', generatedAt: '2026-11-28T08:59:00.000Z' },
+    thresholds: DEFAULT_THRESHOLDS,
+    usersScanned: users.length,
+    keysScanned: users.reduce((n, u) => n + u.keys.length, 0),
+    findings: users.flatMap((u) => evaluateUser(u, NOW, settings())),
+    ...partial,
+  });
+}
+
+/** The table line of the finding of `rule` for `userName` (the lines before "What to do:"). */
+function rowOf(table: string, userName: string, rule: string): string {
+  const rows = table
+    .split('\n\nWhat to do:')[0]!
+    .split('\n')
+    .filter((line) => line.includes(` ${rule} `) && line.includes(` ${userName}`));
+  expect(rows).toHaveLength(1);
+  return rows[0]!;
+}
+
+describe('formatReportTable', () => {
+  const alice = user({
+    userName: 'alice',
+    keys: [key({ accessKeyId: 'AKIAALICE00000000001', createdAt: daysAgo(91), lastUsed: used(2) })],
+    tags: { AKIAALICE00000000001: 'billing app on Heroku' },
+  });
+  const bob = user({
+    userName: 'bob',
+    keys: [key({ accessKeyId: 'AKIABOB0000000000001', createdAt: daysAgo(50), lastUsed: null })],
+  });
+  const ses = user({
+    userName: 'ses-smtp-user.mailer',
+    keys: [
+      key({
+        accessKeyId: 'AKIASES0000000000001',
+        createdAt: daysAgo(120),
+        lastUsed: used(3, { service: 'ses', region: null }),
+      }),
+    ],
+  });
+  const dora = user({
+    userName: 'dora',
+    keys: [
+      key({ accessKeyId: 'AKIADORA000000000001', createdAt: daysAgo(85), lastUsed: used(1) }),
+      key({
+        accessKeyId: 'AKIADORA000000000002',
+        createdAt: daysAgo(10),
+        lastUsed: used(2, { service: 'sqs' }),
+      }),
+    ],
+    tags: { AKIADORA000000000002: 'queue worker' },
+  });
+  const table = formatReportTable(reportOf([alice, bob, ses, dora]));
+
+  test('starts with the account, the scope, the time, the source and the counts', () => {
+    expect(table.split('\n').slice(0, 3)).toEqual([
+      'IAM access key audit of prod (123456789012), all users, at 2026-11-28T09:00:00.000Z',
+      'Source: credential report generated 2026-11-28T08:59:00.000Z, verified live',
+      'Scanned 4 users and 5 keys: 5 finding(s) (key-too-old 2, key-expiring 1, two-keys 1, key-unused 1)',
+    ]);
+  });
+
+  test.each([
+    [
+      'alice',
+      'key-too-old',
+      [
+        'HIGH',
+        'AKIAALICE00000000001',
+        '91d',
+        `${daysAgo(2).slice(0, 10)} s3 eu-west-2`,
+        'billing app on Heroku',
+      ],
+    ],
+    ['bob', 'key-unused', ['MEDIUM', 'AKIABOB0000000000001', '50d', 'never used']],
+    [
+      'ses-smtp-user.mailer [SES SMTP]',
+      'key-too-old',
+      ['AKIASES0000000000001', '120d', `${daysAgo(3).slice(0, 10)} ses`],
+    ],
+    [
+      'dora',
+      'two-keys',
+      [
+        'AKIADORA000000000001 (active), AKIADORA000000000002 (active)',
+        '85d/10d',
+        `${daysAgo(1).slice(0, 10)} s3 eu-west-2 / ${daysAgo(2).slice(0, 10)} sqs eu-west-2`,
+        '- / queue worker',
+      ],
+    ],
+    [
+      'dora',
+      'key-expiring',
+      ['LOW', 'AKIADORA000000000001', '85d', `${daysAgo(1).slice(0, 10)} s3 eu-west-2`],
+    ],
+  ])("%s's %s row shows %j", (userName, rule, cells) => {
+    const row = rowOf(table, userName, rule);
+    for (const text of cells) expect(row).toContain(text);
+  });
+
+  test('a key without a description tag shows "-" in the description column', () => {
+    expect(rowOf(table, 'dora', 'key-expiring')).toMatch(/ eu-west-2 +-$/);
+    expect(rowOf(table, 'bob', 'key-unused')).toMatch(/ never used +-$/);
+  });
+
+  test('columns line up under the header', () => {
+    const lines = table.split('\n');
+    const header = lines.find((line) => line.startsWith('#'))!;
+    const aliceRow = rowOf(table, 'alice', 'key-too-old');
+    for (const [title, cell] of [
+      ['KEY', 'AKIAALICE00000000001'],
+      ['AGE', '91d'],
+      ['WHERE USED', 'billing app on Heroku'],
+    ] as const) {
+      expect(aliceRow.indexOf(cell)).toBe(header.indexOf(title));
+    }
+  });
+
+  test('lists each action with its runbook link, numbered as the rows', () => {
+    const whatToDo = table.split('What to do:\n')[1]!;
+    const report = reportOf([alice, bob, ses, dora]);
+    const expected = report.findings.flatMap((f, i) => [
+      `${String(i + 1).padStart(3)}. ${f.action}`,
+      `     ${f.runbookUrl}`,
+    ]);
+    expect(whatToDo.trimEnd().split('\n')).toEqual(expected);
+    expect(whatToDo).toContain(`     ${RUNBOOK}${ANCHOR.sesSmtp}\n`);
+    expect(whatToDo).toContain('create user ses-smtp-user.mailer.20261128');
+    expect(whatToDo).toContain('(described as "billing app on Heroku")');
+  });
+
+  test('only SES SMTP users carry the [SES SMTP] marker', () => {
+    const marked = table.split('\n').filter((line) => line.includes('[SES SMTP]'));
+    expect(marked).toHaveLength(1);
+    expect(marked[0]).toContain('ses-smtp-user.mailer [SES SMTP]');
+  });
+
+  test('a clean report says all keys are healthy, without a table', () => {
+    const clean = formatReportTable(reportOf([user()]));
+    expect(clean).toBe(
+      [
+        'IAM access key audit of prod (123456789012), all users, at 2026-11-28T09:00:00.000Z',
+        'Source: credential report generated 2026-11-28T08:59:00.000Z, verified live',
+        'Scanned 1 users and 1 keys: 0 finding(s)',
+        '',
+        'All keys healthy: nothing to do.',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('a manual re-audit names its users, the users not found and a live source; no alias shows the id alone', () => {
+    const text = formatReportTable(
+      reportOf([user()], {
+        accountAlias: null,
+        scope: { type: 'users', users: ['alice', 'ghost'] },
+        source: { type: 'live', reason: 'credential report not ready after 60 s' },
+        usersNotFound: ['ghost'],
+      }),
+    );
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      'IAM access key audit of 123456789012, users alice, ghost, at 2026-11-28T09:00:00.000Z',
+      'Source: live IAM calls (credential report not ready after 60 s)',
+      'Scanned 1 users and 1 keys: 0 finding(s)',
+      'Not found: ghost',
+    ]);
+  });
+
+  test('a root key shows the root user, no key id, its age and last use', () => {
+    const report = reportOf([], {
+      findings: evaluateRoot(
+        [
+          {
+            active: true,
+            createdAt: daysAgo(400),
+            lastUsed: used(5, { service: 'iam', region: 'us-east-1' }),
+          },
+          { active: null, createdAt: null, lastUsed: null },
+        ],
+        NOW,
+        settings(),
+      ),
+    });
+    const rows = formatReportTable(report)
+      .split('\n')
+      .filter((line) => line.includes('CRITICAL'));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/^1 +CRITICAL +root-access-key +<root_account> +- +400d +\S+ iam us-east-1 +-$/);
+    expect(rows[1]).toMatch(/^2 +CRITICAL +root-access-key +<root_account> +- +- +never used +-$/);
+  });
+});

@@ -1,0 +1,153 @@
+import {
+  InvalidEventError,
+  MAX_NAMED_USERS,
+  parseInstant,
+  parseInvocation,
+  parseUserNames,
+} from '../../lambdas/audit/event';
+
+const SCHEDULED_EVENT = {
+  version: '0',
+  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: '2026-11-30T07:00:00Z',
+  region: 'eu-west-2',
+  resources: ['arn:aws:events:eu-west-2:123456789012:rule/iam-key-auditor-weekly'],
+  detail: {},
+};
+
+function errorOf(run: () => unknown): InvalidEventError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidEventError);
+    return error as InvalidEventError;
+  }
+  throw new Error('expected an InvalidEventError, but nothing was thrown');
+}
+
+describe('parseInvocation', () => {
+  test('a scheduled EventBridge event runs the scheduled audit', () => {
+    expect(parseInvocation(SCHEDULED_EVENT)).toStrictEqual({ kind: 'scheduled', dryRun: false });
+  });
+
+  test.each([
+    ['{}', {}],
+    ['null', null],
+    ['no event', undefined],
+  ])('%s is a full manual audit', (_label, event) => {
+    expect(parseInvocation(event)).toStrictEqual({ kind: 'manual', dryRun: false });
+  });
+
+  test('users, dryRun and now are parsed', () => {
+    expect(
+      parseInvocation({
+        users: ['alice', 'ci+deploy=prod,eu.bot@example_team-1'],
+        dryRun: true,
+        now: '2026-11-28T09:00:00Z',
+      }),
+    ).toStrictEqual({
+      kind: 'manual',
+      users: ['alice', 'ci+deploy=prod,eu.bot@example_team-1'],
+      dryRun: true,
+      now: new Date('2026-11-28T09:00:00Z'),
+    });
+  });
+
+  test('dryRun false is a real run', () => {
+    expect(parseInvocation({ dryRun: false })).toStrictEqual({ kind: 'manual', dryRun: false });
+  });
+
+  test.each<[string, unknown, string]>([
+    ['an unknown field', { user: ['alice'] }, 'unknown field(s) "user"; allowed: users, dryRun, now'],
+    [
+      'an EventBridge event that is not a schedule',
+      { source: 'aws.events', 'detail-type': 'AWS API Call via CloudTrail' },
+      'unknown field(s) "source", "detail-type"; allowed: users, dryRun, now',
+    ],
+    [
+      'users not a list',
+      { users: 'alice' },
+      '"users" must be a non-empty list of IAM user names; got "alice"',
+    ],
+    ['users empty', { users: [] }, '"users" must be a non-empty list of IAM user names; got []'],
+    ['users null', { users: null }, '"users" must be a non-empty list of IAM user names; got null'],
+    [
+      'too many users',
+      { users: Array.from({ length: 101 }, (_, i) => `user${i}`) },
+      '"users" names 101 users; at most 100 are allowed (omit it to audit the whole account)',
+    ],
+    ['a user name with a space', { users: ['alice', 'bob smith'] }, 'invalid IAM user name "bob smith"'],
+    ['a wildcard user name', { users: ['*'] }, 'invalid IAM user name "*"'],
+    ['a 65-character user name', { users: ['a'.repeat(65)] }, `invalid IAM user name "${'a'.repeat(65)}"`],
+    ['an empty user name', { users: [''] }, 'invalid IAM user name ""'],
+    ['a user name that is not text', { users: [42] }, 'invalid IAM user name 42'],
+    ['dryRun as text', { dryRun: 'true' }, '"dryRun" must be true or false; got "true"'],
+    ['dryRun as a number', { dryRun: 1 }, '"dryRun" must be true or false; got 1'],
+    [
+      'now with month 13',
+      { now: '2026-13-01T00:00:00Z' },
+      '"now" must be an ISO 8601 instant such as "2026-11-28T09:00:00Z"; got "2026-13-01T00:00:00Z"',
+    ],
+    ['now as a word', { now: 'yesterday' }, 'got "yesterday"'],
+    ['now as a date without a time', { now: '2026-11-28' }, 'got "2026-11-28"'],
+    ['now without a zone', { now: '2026-11-28T09:00:00' }, 'got "2026-11-28T09:00:00"'],
+    ['now as a number', { now: 1795856400000 }, 'got 1795856400000'],
+    ['now on 30 February', { now: '2026-02-30T00:00:00Z' }, 'got "2026-02-30T00:00:00Z"'],
+    ['now on 29 February of a common year', { now: '2026-02-29T12:00:00Z' }, 'got "2026-02-29T12:00:00Z"'],
+    ['now on 31 April', { now: '2026-04-31T10:00:00+02:00' }, 'got "2026-04-31T10:00:00+02:00"'],
+    ['now at hour 25', { now: '2026-11-28T25:00:00Z' }, 'got "2026-11-28T25:00:00Z"'],
+    [
+      'an array as event',
+      [{ users: ['alice'] }],
+      'the event must be a JSON object such as {"users":["alice"]}; got [{"users":["alice"]}]',
+    ],
+    [
+      'a string as event',
+      'alice',
+      'the event must be a JSON object such as {"users":["alice"]}; got "alice"',
+    ],
+    ['a number as event', 42, 'the event must be a JSON object such as {"users":["alice"]}; got 42'],
+  ])('rejects %s', (_label, event, message) => {
+    const error = errorOf(() => parseInvocation(event));
+    expect(error.name).toBe('InvalidEventError');
+    expect(error.message).toContain(message);
+  });
+});
+
+describe('parseUserNames', () => {
+  test.each([
+    ['the IAM punctuation +=,.@_-', ['ci+deploy=prod,eu.bot@example_team-1']],
+    ['a 64-character name', ['a'.repeat(64)]],
+    [`${MAX_NAMED_USERS} users`, Array.from({ length: MAX_NAMED_USERS }, (_, i) => `user${i}`)],
+  ])('accepts %s', (_label, users) => {
+    expect(parseUserNames(users)).toEqual(users);
+  });
+});
+
+describe('parseInstant', () => {
+  test.each([
+    ['2026-11-28T09:00:00Z', '2026-11-28T09:00:00.000Z'],
+    ['2026-11-28T10:00:00+01:00', '2026-11-28T09:00:00.000Z'],
+    ['2026-11-28T04:00:00-05:00', '2026-11-28T09:00:00.000Z'],
+    ['2026-11-28T09:00Z', '2026-11-28T09:00:00.000Z'],
+    ['2026-11-28T09:00:00.123Z', '2026-11-28T09:00:00.123Z'],
+    ['2028-02-29T00:00:00Z', '2028-02-29T00:00:00.000Z'],
+    ['2000-02-29T00:00:00Z', '2000-02-29T00:00:00.000Z'],
+    ['2026-12-31T23:59:59Z', '2026-12-31T23:59:59.000Z'],
+  ])('%s is %s', (text, iso) => {
+    expect(parseInstant(text).toISOString()).toBe(iso);
+  });
+
+  test.each([
+    '2100-02-29T00:00:00Z',
+    '2026-06-31T00:00:00Z',
+    '2026-11-00T00:00:00Z',
+    '2026-00-10T00:00:00Z',
+    '',
+  ])('rejects %j', (text) => {
+    expect(errorOf(() => parseInstant(text)).message).toContain(`got ${JSON.stringify(text)}`);
+  });
+});
