@@ -4,6 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { validateAuditConfig, type AuditConfig, type AuditConfigInput } from '../lambdas/audit/config';
+import { NotificationChannels, type NotificationChannelsProps } from './constructs/notification-channels';
 import {
   AuditFunction,
   SERVICE_NAME,
@@ -65,6 +66,14 @@ export interface IamKeyAuditorStackProps extends StackProps {
    * @default Duration.minutes(15)
    */
   readonly timeout?: Duration;
+
+  /**
+   * Where the report goes: the Slack webhook secret (created, imported, or none) and the SNS topic (created
+   * with optional email subscriptions, or imported). See {@link NotificationChannelsProps}.
+   *
+   * @default a created webhook secret and a created topic
+   */
+  readonly notifications?: NotificationChannelsProps;
 }
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
@@ -138,9 +147,11 @@ export class IamKeyAuditorStack extends Stack {
   readonly auditFunction: AuditFunction;
   /** The rule that runs the audit on its schedule. */
   readonly scheduleRule: events.Rule;
+  /** The findings topic and the Slack webhook secret. */
+  readonly channels: NotificationChannels;
 
   constructor(scope: Construct, id: string, props: IamKeyAuditorStackProps) {
-    const { stage, schedule, audit, logRetention, memorySize, timeout, ...stackProps } = props;
+    const { stage, schedule, audit, logRetention, memorySize, timeout, notifications, ...stackProps } = props;
     super(scope, id, {
       description: `IAM access key auditor (${stage}): a scheduled Lambda that audits IAM access keys`,
       ...stackProps,
@@ -162,6 +173,8 @@ export class IamKeyAuditorStack extends Stack {
       logRetention,
     });
     const fn = this.auditFunction.function;
+    this.channels = inStack(id, 'notifications', () => new NotificationChannels(this, 'Notifications', notifications));
+    this.channels.connect(fn);
 
     this.scheduleRule = new events.Rule(this, 'ScheduleRule', {
       description: `Runs the IAM key audit (${this.stage}) on ${this.schedule}`,
@@ -173,6 +186,16 @@ export class IamKeyAuditorStack extends Stack {
       description: 'Name of the audit Lambda function',
       value: fn.functionName,
     });
+    new CfnOutput(this, 'FindingsTopicArn', {
+      description: 'The SNS topic the findings are published to',
+      value: this.channels.topic.topicArn,
+    });
+    if (this.channels.webhookSecret) {
+      new CfnOutput(this, 'SlackWebhookSecretArn', {
+        description: 'Put the Slack incoming webhook URL in this secret: aws secretsmanager put-secret-value',
+        value: this.channels.webhookSecret.secretArn,
+      });
+    }
     new CfnOutput(this, 'ManualInvokeCommand', {
       description: 'Runs the audit now for the users named in the payload',
       value: `aws lambda invoke --region ${this.region} --function-name ${fn.functionName} --cli-binary-format raw-in-base64-out --payload '{"users":["alice"]}' out.json`,

@@ -1,91 +1,21 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import { App, Duration, Validations, type CfnResource } from 'aws-cdk-lib';
+import { Duration, Validations, type CfnResource } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks, NagRuleCompliance, rules } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
 import { STAGES, stackIdFor } from '../../bin/stages';
 import { IamKeyAuditorStack, type IamKeyAuditorStackProps } from '../../lib/iam-key-auditor-stack';
-
-/** The feature flags `cdk synth` runs with, so that these templates are the ones that deploy. */
-const CDK_CONTEXT = (
-  JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
-    context: Record<string, unknown>;
-  }
-).context;
-
-const STACK_ID = 'IamKeyAuditor-test';
-
-/** A new app with bundling off (the entry must exist, esbuild does not run). */
-function newApp(): App {
-  return new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
-}
-
-function synth(props: Partial<IamKeyAuditorStackProps> = {}): {
-  stack: IamKeyAuditorStack;
-  template: Template;
-} {
-  const stack = new IamKeyAuditorStack(newApp(), STACK_ID, { stage: 'test', ...props });
-  return { stack, template: Template.fromStack(stack) };
-}
-
-/** The one resource of a type, by logical id; fails unless there is exactly one. */
-function onlyResource(template: Template, type: string): [string, { Properties: Record<string, unknown> }] {
-  const entries = Object.entries(template.findResources(type));
-  expect(entries).toHaveLength(1);
-  return entries[0] as [string, { Properties: Record<string, unknown> }];
-}
-
-interface Statement {
-  Action: string | string[];
-  Effect: string;
-  Resource: unknown;
-}
-
-/** Every policy statement granted to principals in the stack, from every kind of policy resource. */
-function allStatements(template: Template): Statement[] {
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')).map(
-    (policy) =>
-      (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument,
-  );
-  const inline = Object.values(template.findResources('AWS::IAM::Role')).flatMap((role) =>
-    (
-      (role as { Properties: { Policies?: { PolicyDocument: { Statement: Statement[] } }[] } }).Properties
-        .Policies ?? []
-    ).map((policy) => policy.PolicyDocument),
-  );
-  return [...policies, ...inline].flatMap((document) => document.Statement);
-}
-
-function actionsOf(statement: Statement): string[] {
-  return typeof statement.Action === 'string' ? [statement.Action] : statement.Action;
-}
-
-/** A `Fn::Join` rendered as text, references shown as `<LogicalId>`. */
-function renderJoin(value: unknown): string {
-  const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-  return parts
-    .map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`))
-    .join(separator);
-}
-
-/** The template with the asset hash (which depends on the checkout's absolute path) replaced. */
-function snapshotOf(template: Template): unknown {
-  return JSON.parse(JSON.stringify(template.toJSON()).replace(/"[0-9a-f]{64}\.zip"/g, '"[asset-hash].zip"'));
-}
-
-/** Every `Validations.of(x).acknowledge(...)` in the tree: the construct's path and the rule ids. */
-function acknowledgements(root: IConstruct): { path: string; ids: string[] }[] {
-  return root.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .map((entry) => ({
-        path: construct.node.path,
-        ids: Object.keys(entry.data as Record<string, string>).map((id) => id.replace(/^annotation::/i, '')),
-      })),
-  );
-}
+import {
+  acknowledgements,
+  actionsOf,
+  allStatements,
+  newApp,
+  onlyResource,
+  renderJoin,
+  type Statement,
+  snapshotOf,
+  STACK_ID,
+  synth,
+} from '../support/cdk';
 
 /** The IAM actions the audit needs, written out: a change to the grant must change this list too. */
 const EXPECTED_IAM_ACTIONS = [
@@ -254,12 +184,26 @@ describe('IamKeyAuditorStack', () => {
       expect(statement.Resource).toBe('*');
     });
 
-    it('grants nothing else but writing to its own log group', () => {
+    it('grants nothing else but its log group, publishing to its topic and reading its webhook secret', () => {
       const { template } = synth();
       const [logGroupId] = onlyResource(template, 'AWS::Logs::LogGroup');
+      const [topicId] = onlyResource(template, 'AWS::SNS::Topic');
+      const [secretId] = onlyResource(template, 'AWS::SecretsManager::Secret');
       const statements = allStatements(template);
       const actions = statements.flatMap(actionsOf).sort();
-      expect(actions).toEqual([...EXPECTED_IAM_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents'].sort());
+      expect(actions).toEqual(
+        [
+          ...EXPECTED_IAM_ACTIONS,
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          'secretsmanager:GetSecretValue',
+          'sns:Publish',
+        ].sort(),
+      );
+      const resourceOf = (action: string) =>
+        statements.filter((s) => actionsOf(s).includes(action)).map((s) => s.Resource);
+      expect(resourceOf('sns:Publish')).toEqual([{ Ref: topicId }]);
+      expect(resourceOf('secretsmanager:GetSecretValue')).toEqual([{ Ref: secretId }]);
       expect(actions.filter((action) => action.includes('*'))).toEqual([]);
       expect(actions.filter((action) => IAM_WRITE_ACTION.test(action))).toEqual([]);
       expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
@@ -377,11 +321,13 @@ describe('IamKeyAuditorStack', () => {
       },
     );
 
-    it('acknowledges only two findings, each on the one resource it concerns', () => {
+    it('acknowledges only four findings, each on the one resource it concerns', () => {
       const { stack } = synth();
       expect(acknowledgements(stack)).toEqual([
         { path: `${STACK_ID}/Audit/Role/DefaultPolicy`, ids: ['AwsSolutions-IAM5[Resource::*]'] },
         { path: `${STACK_ID}/Audit/Function/Resource`, ids: ['AwsSolutions-L1'] },
+        { path: `${STACK_ID}/Notifications/Topic`, ids: ['AwsSolutions-SNS2'] },
+        { path: `${STACK_ID}/Notifications/SlackWebhookUrl`, ids: ['AwsSolutions-SMG4'] },
       ]);
     });
 

@@ -1,0 +1,144 @@
+import { Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/audit/config';
+
+/** An existing Secrets Manager secret holding the Slack incoming webhook URL. */
+export interface ExistingWebhookSecret {
+  /** The secret's full ARN (with its six-character suffix). */
+  readonly secretArn: string;
+  /** The customer managed KMS key that encrypts the secret, if any: the function gets `kms:Decrypt` on it. */
+  readonly kmsKeyArn?: string;
+}
+
+export interface NotificationChannelsProps {
+  /**
+   * Where the Slack webhook URL is kept. `'create'`: the stack creates an empty secret (its value is set after
+   * deploy, see the README); an {@link ExistingWebhookSecret}: that secret is used; `false`: no Slack.
+   *
+   * @default 'create'
+   */
+  readonly slackWebhookSecret?: 'create' | ExistingWebhookSecret | false;
+
+  /**
+   * The SNS topic findings are published to. `{ topicArn }` imports an existing topic (its policy is the
+   * owner's); otherwise the stack creates one that refuses non-TLS requests, with the given email subscriptions.
+   *
+   * @default a new topic with no subscriptions
+   */
+  readonly topic?: { readonly topicArn: string } | { readonly emailSubscriptions?: readonly string[] };
+}
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new Error(message);
+}
+
+/** Throws unless the props name valid ARNs and addresses; each message names the value and what is allowed. */
+export function validateNotificationChannels(props: NotificationChannelsProps): NotificationChannelsProps {
+  const secret = props.slackWebhookSecret;
+  if (secret && secret !== 'create') {
+    check(
+      SECRET_ARN.test(secret.secretArn),
+      `slackWebhookSecret.secretArn must be a secret's full ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>); got ${JSON.stringify(secret.secretArn)}`,
+    );
+    if (secret.kmsKeyArn !== undefined) {
+      check(
+        KMS_KEY_ARN.test(secret.kmsKeyArn),
+        `slackWebhookSecret.kmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>); got ${JSON.stringify(secret.kmsKeyArn)}`,
+      );
+    }
+  }
+  const topic = props.topic;
+  if (topic && 'topicArn' in topic) {
+    check(TOPIC_ARN.test(topic.topicArn), `topic.topicArn must be an SNS topic ARN; got ${JSON.stringify(topic.topicArn)}`);
+  } else {
+    for (const address of topic?.emailSubscriptions ?? []) {
+      check(EMAIL.test(address), `topic.emailSubscriptions has an invalid email address ${JSON.stringify(address)}`);
+    }
+  }
+  return props;
+}
+
+/**
+ * The channels an audit's report goes to: the findings SNS topic and the secret holding the Slack webhook URL.
+ * `connect(fn)` gives the function their ARNs (never the webhook URL itself) and exactly the permissions to use
+ * them: `sns:Publish` on the topic, `secretsmanager:GetSecretValue` on the secret, and `kms:Decrypt` through
+ * Secrets Manager only when the secret has a customer managed key.
+ */
+export class NotificationChannels extends Construct {
+  readonly topic: sns.ITopic;
+  readonly webhookSecret?: secretsmanager.ISecret;
+  private readonly webhookKey?: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: NotificationChannelsProps = {}) {
+    super(scope, id);
+    validateNotificationChannels(props);
+
+    const topicProps = props.topic;
+    if (topicProps && 'topicArn' in topicProps) {
+      this.topic = sns.Topic.fromTopicArn(this, 'Topic', topicProps.topicArn);
+    } else {
+      const topic = new sns.Topic(this, 'Topic', { displayName: 'IAM key audit findings', enforceSSL: true });
+      for (const address of topicProps?.emailSubscriptions ?? []) {
+        topic.addSubscription(new subscriptions.EmailSubscription(address));
+      }
+      Validations.of(topic).acknowledge({
+        id: 'AwsSolutions-SNS2',
+        reason:
+          'The findings hold no secrets, and CloudWatch alarms cannot publish to a topic encrypted with the AWS managed SNS key.',
+      });
+      this.topic = topic;
+    }
+
+    const secretProps = props.slackWebhookSecret ?? 'create';
+    if (secretProps === 'create') {
+      const secret = new secretsmanager.Secret(this, 'SlackWebhookUrl', {
+        description: 'The Slack incoming webhook URL the IAM key auditor posts to: set its value after deploy.',
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'A Slack incoming webhook URL cannot be rotated by a Lambda: Slack issues it, and a person replaces it.',
+      });
+      this.webhookSecret = secret;
+    } else if (secretProps) {
+      this.webhookSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'SlackWebhookUrl', secretProps.secretArn);
+      if (secretProps.kmsKeyArn) this.webhookKey = kms.Key.fromKeyArn(this, 'SlackWebhookKey', secretProps.kmsKeyArn);
+    }
+  }
+
+  /** Points the function at the channels and grants it exactly what it needs to use them. */
+  connect(fn: lambda.Function): void {
+    this.topic.grantPublish(fn);
+    fn.addEnvironment(ENV.snsTopicArn, this.topic.topicArn);
+    if (this.webhookSecret) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadSlackWebhookUrl',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [this.webhookSecret.secretArn],
+        }),
+      );
+      fn.addEnvironment(ENV.slackWebhookSecretArn, this.webhookSecret.secretArn);
+    }
+    if (this.webhookKey) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'DecryptSlackWebhookUrl',
+          actions: ['kms:Decrypt'],
+          resources: [this.webhookKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${fn.stack.region}.amazonaws.com` } },
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/** Helpers for the CDK tests: an app that synthesizes like `cdk synth` (bundling off), and template readers. */
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { IamKeyAuditorStack, type IamKeyAuditorStackProps } from '../../lib/iam-key-auditor-stack';
+
+/** The feature flags `cdk synth` runs with, so that these templates are the ones that deploy. */
+const CDK_CONTEXT = (
+  JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
+
+export const STACK_ID = 'IamKeyAuditor-test';
+
+/** A new app with bundling off (the entry must exist, esbuild does not run). */
+export function newApp(): App {
+  return new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+}
+
+export function synth(props: Partial<IamKeyAuditorStackProps> = {}): {
+  stack: IamKeyAuditorStack;
+  template: Template;
+} {
+  const stack = new IamKeyAuditorStack(newApp(), STACK_ID, { stage: 'test', ...props });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+/** The one resource of a type, by logical id; fails unless there is exactly one. */
+export function onlyResource(
+  template: Template,
+  type: string,
+): [string, { Properties: Record<string, unknown> }] {
+  const entries = Object.entries(template.findResources(type));
+  expect(entries).toHaveLength(1);
+  return entries[0] as [string, { Properties: Record<string, unknown> }];
+}
+
+export interface Statement {
+  Action: string | string[];
+  Effect: string;
+  Resource: unknown;
+}
+
+/** Every policy statement granted to principals in the stack, from every kind of policy resource. */
+export function allStatements(template: Template): Statement[] {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).map(
+    (policy) =>
+      (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument,
+  );
+  const inline = Object.values(template.findResources('AWS::IAM::Role')).flatMap((role) =>
+    (
+      (role as { Properties: { Policies?: { PolicyDocument: { Statement: Statement[] } }[] } }).Properties
+        .Policies ?? []
+    ).map((policy) => policy.PolicyDocument),
+  );
+  return [...policies, ...inline].flatMap((document) => document.Statement);
+}
+
+export function actionsOf(statement: Statement): string[] {
+  return typeof statement.Action === 'string' ? [statement.Action] : statement.Action;
+}
+
+/** A `Fn::Join` rendered as text, references shown as `<LogicalId>`. */
+export function renderJoin(value: unknown): string {
+  const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts
+    .map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`))
+    .join(separator);
+}
+
+/** The template with the asset hash (which depends on the checkout's absolute path) replaced. */
+export function snapshotOf(template: Template): unknown {
+  return JSON.parse(JSON.stringify(template.toJSON()).replace(/"[0-9a-f]{64}\.zip"/g, '"[asset-hash].zip"'));
+}
+
+/** Every `Validations.of(x).acknowledge(...)` in the tree: the construct's path and the rule ids. */
+export function acknowledgements(root: IConstruct): { path: string; ids: string[] }[] {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .map((entry) => ({
+        path: construct.node.path,
+        ids: Object.keys(entry.data as Record<string, string>).map((id) => id.replace(/^annotation::/i, '')),
+      })),
+  );
+}
