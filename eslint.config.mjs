@@ -14,6 +14,8 @@ export default tseslint.config(
   {
     files: ['test/**/*.ts'],
     rules: {
+      // Tests read what the code logged from the console mocks (test/support/setup.ts).
+      'no-console': 'off',
       'no-restricted-properties': [
         'error',
         { object: 'describe', property: 'only', message: 'No focused tests.' },

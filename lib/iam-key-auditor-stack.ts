@@ -173,7 +173,11 @@ export class IamKeyAuditorStack extends Stack {
       logRetention,
     });
     const fn = this.auditFunction.function;
-    this.channels = inStack(id, 'notifications', () => new NotificationChannels(this, 'Notifications', notifications));
+    this.channels = inStack(
+      id,
+      'notifications',
+      () => new NotificationChannels(this, 'Notifications', notifications),
+    );
     this.channels.connect(fn);
 
     this.scheduleRule = new events.Rule(this, 'ScheduleRule', {

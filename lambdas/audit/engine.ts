@@ -43,16 +43,38 @@ export interface EngineDeps {
   clock?: () => number;
   /** Pause between credential report polls. Default 2 s. */
   pollIntervalMs?: number;
+  /**
+   * Asked before each user is verified: true when the audit must stop starting new work (the Lambda nears its
+   * timeout). The users it did not reach are reported under `incomplete`.
+   */
+  shouldStop?: () => boolean;
 }
 
-/** What the engine learned about one user. */
+/** What the engine learned about one user: audited, gone (deleted mid-audit), or not reached before the deadline. */
 interface UserAudit {
-  exists: boolean;
+  state: 'audited' | 'gone' | 'not-audited';
   keysScanned: number;
   findings: Finding[];
 }
 
-const GONE: UserAudit = { exists: false, keysScanned: 0, findings: [] };
+const GONE: UserAudit = { state: 'gone', keysScanned: 0, findings: [] };
+const NOT_AUDITED: UserAudit = { state: 'not-audited', keysScanned: 0, findings: [] };
+
+/** Why an audit stopped early, as the report says it. */
+export const STOPPED_EARLY = 'stopped before the Lambda timeout: not every user was audited';
+
+/** Totals over the users audited live, and the names of those gone or not reached. */
+function summarize(users: LiveUser[], audits: UserAudit[]) {
+  const named = (state: UserAudit['state']) =>
+    users.filter((_, i) => audits[i]?.state === state).map((u) => u.userName);
+  return {
+    audited: audits.filter((a) => a.state === 'audited').length,
+    keysScanned: audits.reduce((sum, a) => sum + a.keysScanned, 0),
+    findings: audits.flatMap((a) => a.findings),
+    gone: named('gone'),
+    notAudited: { reason: STOPPED_EARLY, users: named('not-audited') },
+  };
+}
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -139,7 +161,7 @@ class Auditor {
       await readLastUse(unknown);
       result = evaluate();
     }
-    return { exists: true, keysScanned: result.keys.length, findings: result.findings };
+    return { state: 'audited', keysScanned: result.keys.length, findings: result.findings };
   }
 
   /**
@@ -158,13 +180,15 @@ class Auditor {
     }
   }
 
+  /** Audits users live, a bounded number at once; starts no new one once `shouldStop` says so. */
   private async auditUsers(
     users: { user: LiveUser; reportKeys: ReportKey[] | null }[],
     now: Date,
     readAllLastUse: boolean,
-  ) {
-    return mapWithConcurrency(users, this.deps.config.concurrency, ({ user, reportKeys }) =>
-      this.auditLive(user, now, reportKeys, readAllLastUse),
+  ): Promise<UserAudit[]> {
+    const shouldStop = this.deps.shouldStop ?? (() => false);
+    return mapWithConcurrency(users, this.deps.config.concurrency, async ({ user, reportKeys }) =>
+      shouldStop() ? NOT_AUDITED : this.auditLive(user, now, reportKeys, readAllLastUse),
     );
   }
 
@@ -201,13 +225,17 @@ class Auditor {
       if (parsed && row && !isCandidate(row, now, this.settings)) keysFromReport += row.keys.length;
       else toVerify.push({ user, reportKeys: row?.keys ?? null });
     }
-    const audits = await this.auditUsers(toVerify, now, false);
+    const verified = summarize(
+      toVerify.map((v) => v.user),
+      await this.auditUsers(toVerify, now, false),
+    );
     const rootFindings = evaluateRoot(await this.rootKeys(parsed), now, this.settings);
     return {
       source,
-      usersScanned: liveUsers.length - audits.filter((a) => !a.exists).length,
-      keysScanned: keysFromReport + audits.reduce((sum, a) => sum + a.keysScanned, 0),
-      findings: [...rootFindings, ...audits.flatMap((a) => a.findings)],
+      usersScanned: liveUsers.length - toVerify.length + verified.audited,
+      keysScanned: keysFromReport + verified.keysScanned,
+      findings: [...rootFindings, ...verified.findings],
+      notAudited: verified.notAudited,
     };
   }
 
@@ -229,21 +257,21 @@ class Auditor {
       this.deps.iam.getUser(name),
     );
     const users = found.filter((user): user is LiveUser => user !== null);
-    const audits = await this.auditUsers(
-      users.map((user) => ({ user, reportKeys: null })),
-      now,
-      true,
+    const verified = summarize(
+      users,
+      await this.auditUsers(
+        users.map((user) => ({ user, reportKeys: null })),
+        now,
+        true,
+      ),
     );
-    const missing = new Set(names.filter((_, i) => found[i] === null));
-    users.forEach((user, i) => {
-      if (!audits[i]?.exists) missing.add(user.userName);
-    });
     return {
       source: { type: 'live', reason: 'manual re-audit of named users' } as ReportSource,
-      usersScanned: users.length - audits.filter((a) => !a.exists).length,
-      keysScanned: audits.reduce((sum, a) => sum + a.keysScanned, 0),
-      findings: audits.flatMap((a) => a.findings),
-      usersNotFound: [...missing],
+      usersScanned: verified.audited,
+      keysScanned: verified.keysScanned,
+      findings: verified.findings,
+      usersNotFound: [...names.filter((_, i) => found[i] === null), ...verified.gone],
+      notAudited: verified.notAudited,
     };
   }
 }

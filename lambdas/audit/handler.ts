@@ -1,63 +1,138 @@
 /**
  * The Lambda entry point. A scheduled event runs a full audit; a manual invoke re-audits (named users, live)
- * and returns the report. The event is validated before any AWS call; configuration is built once per container.
+ * and returns the report. The event is validated before any AWS call; configuration and clients are built once
+ * per container. Both channels are always tried; if one failed, or the audit could not cover every user, the
+ * invocation ends in an error after the report was sent, so the function's error alarm sees it.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
-import { loadAuditConfig, type AuditConfig } from './config';
+import { loadAuditConfig, loadChannelConfig, type AuditConfig } from './config';
 import { createAwsClients, type AwsClients } from './adapters/aws-clients';
 import { IamGateway } from './adapters/iam';
+import { createWebhookUrlReader } from './adapters/secrets';
+import { postSlackMessages } from './adapters/slack';
+import { publishSnsMessage } from './adapters/sns';
 import type { AuditReport } from './domain/report';
 import { runAudit } from './engine';
 import { parseInvocation } from './event';
+import { callsSince, DEFAULT_METRICS_NAMESPACE, recordAuditMetrics } from './metrics';
+import { notify, NotificationError, type Channels } from './notify';
 
-export const logger = new Logger({ serviceName: 'iam-key-auditor' });
+const SERVICE_NAME = 'iam-key-auditor';
+
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+export const metrics = new Metrics({
+  serviceName: SERVICE_NAME,
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
+});
+
+/** Time kept back from the Lambda timeout for sending the report: at least 20 s, at most 3 minutes. */
+export function reserveForNotifying(timeoutMs: number): number {
+  return Math.max(20_000, Math.min(180_000, Math.round(timeoutMs / 4)));
+}
+
+/** Thrown after the report was sent when the audit stopped before covering every user. */
+export class IncompleteAuditError extends Error {
+  override name = 'IncompleteAuditError';
+}
 
 interface Runtime {
   config: AuditConfig;
   clients: AwsClients;
+  channels: Channels;
 }
 
 let runtime: Runtime | undefined;
 
-/** Configuration and clients, built on the first invocation of a container and reused after. */
+/** Configuration, clients and channels, built on the first invocation of a container and reused after. */
 function getRuntime(): Runtime {
   if (!runtime) {
     const config = loadAuditConfig(process.env);
-    runtime = { config, clients: createAwsClients({ maxAttempts: config.maxAttempts }) };
+    const { slackWebhookSecretArn, snsTopicArn } = loadChannelConfig(process.env);
+    const clients = createAwsClients({ maxAttempts: config.maxAttempts, region: process.env.AWS_REGION });
+    const sns = snsTopicArn ? new SNSClient({ retryMode: 'adaptive', maxAttempts: 5 }) : undefined;
+    runtime = {
+      config,
+      clients,
+      channels: {
+        ...(slackWebhookSecretArn
+          ? {
+              slack: {
+                webhookUrl: createWebhookUrlReader(slackWebhookSecretArn),
+                post: (url, messages) => postSlackMessages(url, messages),
+              },
+            }
+          : {}),
+        ...(sns && snsTopicArn
+          ? { sns: { publish: (message) => publishSnsMessage(sns, snsTopicArn, message) } }
+          : {}),
+      },
+    };
   }
   return runtime;
 }
 
-/** Forgets the cached configuration and clients (tests change the environment between cases). */
+/** Forgets the cached configuration, clients and channels (tests change the environment between cases). */
 export function resetRuntime(): void {
   runtime = undefined;
 }
 
 export async function handler(event: unknown, context: Context): Promise<AuditReport> {
   logger.addContext(context);
-  const invocation = parseInvocation(event);
-  const { config, clients } = getRuntime();
-  const started = Date.now();
-  const before = clients.iamCalls.snapshot();
-  const report = await runAudit(
-    { iam: new IamGateway(clients.iam, clients.sts), config },
-    {
-      now: (invocation.kind === 'manual' && invocation.now) || new Date(),
-      users: invocation.kind === 'manual' ? invocation.users : undefined,
-      dryRun: invocation.dryRun,
-    },
-  );
-  const after = clients.iamCalls.snapshot();
-  logger.info('audit complete', {
-    invocation: invocation.kind,
-    scope: report.scope,
-    source: report.source,
-    summary: report.summary,
-    usersNotFound: report.usersNotFound.length,
-    durationMs: Date.now() - started,
-    iamCalls: after.totalCalls - before.totalCalls,
-    iamThrottled: after.throttled - before.throttled,
-  });
-  return report;
+  try {
+    const invocation = parseInvocation(event);
+    const { config, clients, channels } = getRuntime();
+    const started = Date.now();
+    const before = clients.iamCalls.snapshot();
+    const reserveMs = reserveForNotifying(context.getRemainingTimeInMillis());
+    const report = await runAudit(
+      {
+        iam: new IamGateway(clients.iam, clients.sts),
+        config,
+        shouldStop: () => context.getRemainingTimeInMillis() < reserveMs,
+      },
+      {
+        now: (invocation.kind === 'manual' && invocation.now) || new Date(),
+        users: invocation.kind === 'manual' ? invocation.users : undefined,
+        dryRun: invocation.dryRun,
+      },
+    );
+    report.notifications = await notify(report, channels, {
+      dryRun: report.dryRun,
+      clean: config.notifyOnClean,
+    });
+    const iamCalls = callsSince(before, clients.iamCalls.snapshot());
+    const durationMs = Date.now() - started;
+    recordAuditMetrics(metrics, report, iamCalls, durationMs);
+    logger.info('audit complete', {
+      invocation: invocation.kind,
+      scope: report.scope,
+      dryRun: report.dryRun,
+      source: report.source,
+      summary: report.summary,
+      usersNotFound: report.usersNotFound.length,
+      incomplete: report.incomplete,
+      notifications: report.notifications,
+      durationMs,
+      iamCalls: iamCalls.totalCalls,
+      iamCallsByAction: iamCalls.calls,
+      iamThrottledAttempts: iamCalls.throttled,
+    });
+    const failed = Object.values(report.notifications).some((result) => result.status === 'failed');
+    if (failed) throw new NotificationError(report.notifications);
+    if (report.incomplete) {
+      throw new IncompleteAuditError(
+        `${report.incomplete.reason} (${report.incomplete.usersNotAudited} users not audited, ` +
+          `${report.summary.findings} findings reported from the rest); raise the timeout or the concurrency`,
+      );
+    }
+    return report;
+  } catch (error) {
+    logger.error('audit failed', error as Error);
+    throw error;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
 }

@@ -60,10 +60,16 @@ export function validateNotificationChannels(props: NotificationChannelsProps): 
   }
   const topic = props.topic;
   if (topic && 'topicArn' in topic) {
-    check(TOPIC_ARN.test(topic.topicArn), `topic.topicArn must be an SNS topic ARN; got ${JSON.stringify(topic.topicArn)}`);
+    check(
+      TOPIC_ARN.test(topic.topicArn),
+      `topic.topicArn must be an SNS topic ARN; got ${JSON.stringify(topic.topicArn)}`,
+    );
   } else {
     for (const address of topic?.emailSubscriptions ?? []) {
-      check(EMAIL.test(address), `topic.emailSubscriptions has an invalid email address ${JSON.stringify(address)}`);
+      check(
+        EMAIL.test(address),
+        `topic.emailSubscriptions has an invalid email address ${JSON.stringify(address)}`,
+      );
     }
   }
   return props;
@@ -103,16 +109,23 @@ export class NotificationChannels extends Construct {
     const secretProps = props.slackWebhookSecret ?? 'create';
     if (secretProps === 'create') {
       const secret = new secretsmanager.Secret(this, 'SlackWebhookUrl', {
-        description: 'The Slack incoming webhook URL the IAM key auditor posts to: set its value after deploy.',
+        description:
+          'The Slack incoming webhook URL the IAM key auditor posts to: set its value after deploy.',
       });
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
-        reason: 'A Slack incoming webhook URL cannot be rotated by a Lambda: Slack issues it, and a person replaces it.',
+        reason:
+          'A Slack incoming webhook URL cannot be rotated by a Lambda: Slack issues it, and a person replaces it.',
       });
       this.webhookSecret = secret;
     } else if (secretProps) {
-      this.webhookSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'SlackWebhookUrl', secretProps.secretArn);
-      if (secretProps.kmsKeyArn) this.webhookKey = kms.Key.fromKeyArn(this, 'SlackWebhookKey', secretProps.kmsKeyArn);
+      this.webhookSecret = secretsmanager.Secret.fromSecretCompleteArn(
+        this,
+        'SlackWebhookUrl',
+        secretProps.secretArn,
+      );
+      if (secretProps.kmsKeyArn)
+        this.webhookKey = kms.Key.fromKeyArn(this, 'SlackWebhookKey', secretProps.kmsKeyArn);
     }
   }
 
@@ -136,7 +149,9 @@ export class NotificationChannels extends Construct {
           sid: 'DecryptSlackWebhookUrl',
           actions: ['kms:Decrypt'],
           resources: [this.webhookKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${fn.stack.region}.amazonaws.com` } },
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${fn.stack.region}.amazonaws.com` },
+          },
         }),
       );
     }

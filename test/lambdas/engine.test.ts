@@ -111,13 +111,18 @@ function serveWithReport(acct: MockAccount, drift: (a: MockAccount) => void = ()
   return live;
 }
 
-function audit(request: Partial<AuditRequest> = {}, config = validateAuditConfig({ reportWaitSeconds: 10 })) {
+function audit(
+  request: Partial<AuditRequest> = {},
+  config = validateAuditConfig({ reportWaitSeconds: 10 }),
+  shouldStop?: () => boolean,
+) {
   let elapsed = 0;
   const sleeps: number[] = [];
   const deps = {
     iam: new IamGateway(new IAMClient({ region: 'us-east-1' }), new STSClient({ region: 'us-east-1' })),
     config,
     pollIntervalMs: 2000,
+    shouldStop,
     clock: () => elapsed,
     sleep: async (ms: number) => {
       sleeps.push(ms);
@@ -328,6 +333,43 @@ describe('a full audit from the credential report', () => {
     expect(report.source.type).toBe('credential-report');
     expect(iamCallCounts().GenerateCredentialReport).toBe(3);
     expect(run.sleeps).toEqual([2000, 2000]);
+  });
+});
+
+describe('an audit nearing the Lambda timeout', () => {
+  it('starts no new user once told to stop, and says which users it did not cover', async () => {
+    serveWithReport(account());
+    let started = 0;
+    const config = validateAuditConfig({ reportWaitSeconds: 10, concurrency: 1 });
+    const report = await audit({}, config, () => ++started > 2).result;
+    // Candidates in listing order: alice, carol, dave, erin, ses-smtp-user.20260301; two were audited.
+    expect(report.incomplete).toEqual({
+      reason: 'stopped before the Lambda timeout: not every user was audited',
+      usersNotAudited: 3,
+      usersNotAuditedSample: ['dave', 'erin', 'ses-smtp-user.20260301'],
+    });
+    expect(brief(report)).toEqual([
+      'root-access-key <root_account> -',
+      'key-too-old alice AKIAALICE00000000001',
+      'key-too-old carol AKIACAROL00000000001',
+      'two-keys carol AKIACAROL00000000001+AKIACAROL00000000002',
+    ]);
+    expect(report.summary.usersScanned).toBe(4);
+    expect(iamCallCounts().ListAccessKeys).toBe(2);
+  });
+
+  it('has no incomplete section when it covered everyone', async () => {
+    serveWithReport(account());
+    const report = await audit({}, undefined, () => false).result;
+    expect(report).not.toHaveProperty('incomplete');
+  });
+
+  it('reports named users it did not reach as not audited, not as not found', async () => {
+    serveWithReport(account());
+    const report = await audit({ users: ['alice', 'dave'] }, undefined, () => true).result;
+    expect(report.usersNotFound).toEqual([]);
+    expect(report.incomplete?.usersNotAuditedSample).toEqual(['alice', 'dave']);
+    expect(report.summary.usersScanned).toBe(0);
   });
 });
 

@@ -19,6 +19,20 @@ export function scopeText(report: Pick<AuditReport, 'scope'>): string {
   return report.scope.type === 'users' ? `users ${report.scope.users.join(', ')}` : 'all users';
 }
 
+/**
+ * The warning an incomplete audit carries, e.g. `Incomplete: stopped before the Lambda timeout: not every user was
+ * audited. 3 users not audited: dave, erin, ses-smtp-user.20260301.` Null when the audit covered everyone.
+ */
+export function incompleteText(report: Pick<AuditReport, 'incomplete'>): string | null {
+  const gap = report.incomplete;
+  if (!gap) return null;
+  const more = gap.usersNotAudited - gap.usersNotAuditedSample.length;
+  return (
+    `Incomplete: ${gap.reason}. ${gap.usersNotAudited} user${gap.usersNotAudited === 1 ? '' : 's'} not audited: ` +
+    `${gap.usersNotAuditedSample.join(', ')}${more > 0 ? ` and ${more} more` : ''}.`
+  );
+}
+
 /** Where the audit's data came from, in a few words. */
 export function sourceText(report: Pick<AuditReport, 'source'>): string {
   return report.source.type === 'credential-report'

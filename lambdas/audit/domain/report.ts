@@ -31,7 +31,20 @@ export interface AuditReport {
   usersNotFound: string[];
   /** Per channel: sent, skipped or failed. Set once the notifications have been attempted. */
   notifications?: NotificationResults;
+  /** Present only when the audit stopped before covering every user (it neared the Lambda timeout). */
+  incomplete?: IncompleteAudit;
 }
+
+/** What an audit that stopped early did not cover. */
+export interface IncompleteAudit {
+  reason: string;
+  /** How many users were not audited. */
+  usersNotAudited: number;
+  /** The first of them (at most {@link MAX_LISTED_NOT_AUDITED}), sorted. */
+  usersNotAuditedSample: string[];
+}
+
+export const MAX_LISTED_NOT_AUDITED = 50;
 
 export interface ReportInput {
   now: Date;
@@ -45,6 +58,8 @@ export interface ReportInput {
   keysScanned: number;
   findings: Finding[];
   usersNotFound?: string[];
+  /** Users the audit did not reach, and why; absent or empty when it covered everyone. */
+  notAudited?: { reason: string; users: string[] };
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
@@ -67,6 +82,13 @@ function countBy<K extends string>(keys: readonly K[], values: K[]): Record<K, n
   const counts = Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
   for (const value of values) counts[value] += 1;
   return counts;
+}
+
+/** True when there is nothing to tell a person: no finding, no named user missing, every user covered. */
+export function isCleanAudit(
+  report: Pick<AuditReport, 'findings' | 'usersNotFound' | 'incomplete'>,
+): boolean {
+  return report.findings.length === 0 && report.usersNotFound.length === 0 && !report.incomplete;
 }
 
 /** Builds the report: sorts the findings and counts them by rule and severity. */
@@ -95,5 +117,16 @@ export function buildReport(input: ReportInput): AuditReport {
     },
     findings,
     usersNotFound: [...(input.usersNotFound ?? [])].sort(compareText),
+    ...(input.notAudited && input.notAudited.users.length > 0
+      ? {
+          incomplete: {
+            reason: input.notAudited.reason,
+            usersNotAudited: input.notAudited.users.length,
+            usersNotAuditedSample: [...input.notAudited.users]
+              .sort(compareText)
+              .slice(0, MAX_LISTED_NOT_AUDITED),
+          },
+        }
+      : {}),
   };
 }

@@ -1,0 +1,75 @@
+/**
+ * The audit's CloudWatch metrics, written as EMF by Powertools Metrics. Every metric carries the `service`
+ * dimension; per-rule and per-channel metrics add `Rule` or `Channel`. The stack's alarms read these names.
+ */
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { CallCounts } from './adapters/call-counter';
+import { CHANNELS } from './domain/notification';
+import type { AuditReport } from './domain/report';
+import { RULE_IDS } from './domain/types';
+
+/** The metric names, shared with the stack's alarms. */
+export const METRIC = {
+  auditCompleted: 'AuditCompleted',
+  auditIncomplete: 'AuditIncomplete',
+  findings: 'Findings',
+  usersScanned: 'UsersScanned',
+  keysScanned: 'KeysScanned',
+  auditDuration: 'AuditDuration',
+  iamCalls: 'IamCalls',
+  iamThrottled: 'IamThrottledAttempts',
+  notificationFailed: 'NotificationFailed',
+} as const;
+
+export const DEFAULT_METRICS_NAMESPACE = 'IamKeyAuditor';
+
+/**
+ * Records one audit. `AuditCompleted` counts only a full-account audit that covered every user and was not a dry
+ * run: it is what the "no audit for 26 hours" alarm watches, so a manual re-audit of a few users cannot mask a
+ * broken schedule. `NotificationFailed` is written for every channel, 0 or 1, so its alarm always has data.
+ */
+export function recordAuditMetrics(
+  metrics: Metrics,
+  report: AuditReport,
+  iam: CallCounts,
+  durationMs: number,
+): void {
+  metrics.addMetric(METRIC.usersScanned, MetricUnit.Count, report.summary.usersScanned);
+  metrics.addMetric(METRIC.keysScanned, MetricUnit.Count, report.summary.keysScanned);
+  metrics.addMetric(METRIC.auditDuration, MetricUnit.Milliseconds, durationMs);
+  metrics.addMetric(METRIC.iamCalls, MetricUnit.Count, iam.totalCalls);
+  metrics.addMetric(METRIC.iamThrottled, MetricUnit.Count, iam.throttled);
+  metrics.addMetric(METRIC.auditIncomplete, MetricUnit.Count, report.incomplete ? 1 : 0);
+  const fullAudit = report.scope.type === 'account' && !report.dryRun && !report.incomplete;
+  if (fullAudit) metrics.addMetric(METRIC.auditCompleted, MetricUnit.Count, 1);
+  if (report.scope.type === 'account') {
+    for (const rule of RULE_IDS) {
+      metrics
+        .singleMetric()
+        .addDimension('Rule', rule)
+        .addMetric(METRIC.findings, MetricUnit.Count, report.summary.byRule[rule]);
+    }
+  }
+  for (const channel of CHANNELS) {
+    const failed = report.notifications?.[channel].status === 'failed' ? 1 : 0;
+    metrics
+      .singleMetric()
+      .addDimension('Channel', channel)
+      .addMetric(METRIC.notificationFailed, MetricUnit.Count, failed);
+  }
+}
+
+/** The difference of two call counters: the calls one audit made on a client that lives across invocations. */
+export function callsSince(before: CallCounts, after: CallCounts): CallCounts {
+  const calls: Record<string, number> = {};
+  for (const [name, count] of Object.entries(after.calls)) {
+    const made = count - (before.calls[name] ?? 0);
+    if (made > 0) calls[name] = made;
+  }
+  return {
+    calls,
+    totalCalls: after.totalCalls - before.totalCalls,
+    attempts: after.attempts - before.attempts,
+    throttled: after.throttled - before.throttled,
+  };
+}

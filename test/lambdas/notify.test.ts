@@ -1,0 +1,146 @@
+import type { AuditReport } from '../../lambdas/audit/domain/report';
+import { buildReport } from '../../lambdas/audit/domain/report';
+import { evaluateUser } from '../../lambdas/audit/domain/rules';
+import type { SlackMessage } from '../../lambdas/audit/domain/slack-digest';
+import type { SnsMessage } from '../../lambdas/audit/domain/sns-message';
+import { notify, NotificationError, type Channels } from '../../lambdas/audit/notify';
+import { daysAgo, key, NOW, settings, user } from '../support/builders';
+
+function reportWith(findingsCount: number): AuditReport {
+  const users = Array.from({ length: findingsCount }, (_, i) =>
+    user({
+      userName: `svc-${i}`,
+      keys: [key({ accessKeyId: `AKIASVC${String(i).padStart(13, '0')}`, createdAt: daysAgo(100) })],
+    }),
+  );
+  return buildReport({
+    now: NOW,
+    accountId: '123456789012',
+    accountAlias: 'acme-staging',
+    scope: { type: 'account' },
+    dryRun: false,
+    source: { type: 'credential-report', generatedAt: NOW.toISOString() },
+    thresholds: settings().thresholds,
+    usersScanned: users.length,
+    keysScanned: users.length,
+    findings: users.flatMap((u) => evaluateUser(u, NOW, settings())),
+  });
+}
+
+const WEBHOOK = 'https://hooks.slack.com/services/T0/B0/secret-token';
+
+function channels(overrides: { slackFails?: Error; snsFails?: Error; secretFails?: Error } = {}) {
+  const posted: SlackMessage[][] = [];
+  const published: SnsMessage[] = [];
+  const all: Required<Channels> = {
+    slack: {
+      webhookUrl: async () => {
+        if (overrides.secretFails) throw overrides.secretFails;
+        return WEBHOOK;
+      },
+      post: async (_url, messages) => {
+        if (overrides.slackFails) throw overrides.slackFails;
+        posted.push(messages);
+        return { sent: messages.length };
+      },
+    },
+    sns: {
+      publish: async (message) => {
+        if (overrides.snsFails) throw overrides.snsFails;
+        published.push(message);
+        return { messageId: 'msg-1' };
+      },
+    },
+  };
+  return { all, posted, published };
+}
+
+describe('notify', () => {
+  it('sends the digest to Slack and the message to SNS', async () => {
+    const { all, posted, published } = channels();
+    const results = await notify(reportWith(3), all, { dryRun: false, clean: 'healthy-message' });
+    expect(results).toEqual({
+      slack: { status: 'sent', messages: 1 },
+      sns: { status: 'sent', messages: 1, detail: 'msg-1' },
+    });
+    expect(JSON.stringify(posted[0])).toContain('svc-0');
+    expect(published[0]?.subject).toMatch(/IAM keys/);
+  });
+
+  it('sends nothing on a dry run', async () => {
+    const { all, posted, published } = channels();
+    const results = await notify(reportWith(3), all, { dryRun: true, clean: 'healthy-message' });
+    expect(results).toEqual({
+      slack: { status: 'skipped', reason: 'dry run' },
+      sns: { status: 'skipped', reason: 'dry run' },
+    });
+    expect(posted).toEqual([]);
+    expect(published).toEqual([]);
+  });
+
+  it('posts one healthy line for a clean audit, or nothing when set to be silent', async () => {
+    const healthy = channels();
+    await notify(reportWith(0), healthy.all, { dryRun: false, clean: 'healthy-message' });
+    expect(healthy.posted).toHaveLength(1);
+    expect(JSON.stringify(healthy.posted[0])).toMatch(/healthy/);
+    const silent = channels();
+    const results = await notify(reportWith(0), silent.all, { dryRun: false, clean: 'silent' });
+    expect(results.slack).toEqual({ status: 'skipped', reason: 'clean audit, set to post nothing' });
+    expect(silent.posted).toEqual([]);
+    expect(silent.published).toEqual([]);
+  });
+
+  it('says a channel that is not configured was skipped', async () => {
+    const { all } = channels();
+    const results = await notify(
+      reportWith(1),
+      { sns: all.sns },
+      { dryRun: false, clean: 'healthy-message' },
+    );
+    expect(results.slack).toEqual({ status: 'skipped', reason: 'not configured' });
+    expect(results.sns.status).toBe('sent');
+  });
+
+  it('still publishes to SNS when Slack is down, and the reverse', async () => {
+    const slackDown = channels({
+      slackFails: Object.assign(new Error('Slack answered 500 after 4 retries'), { code: 'http_500' }),
+    });
+    const results = await notify(reportWith(2), slackDown.all, { dryRun: false, clean: 'healthy-message' });
+    expect(results.slack).toEqual({
+      status: 'failed',
+      reason: 'http_500: Slack answered 500 after 4 retries',
+    });
+    expect(results.sns.status).toBe('sent');
+    expect(slackDown.published).toHaveLength(1);
+
+    const snsDown = channels({
+      snsFails: new Error('SNS publish to arn:aws:sns:eu-west-2:123456789012:t failed: AuthorizationError'),
+    });
+    const reverse = await notify(reportWith(2), snsDown.all, { dryRun: false, clean: 'healthy-message' });
+    expect(reverse.sns.status).toBe('failed');
+    expect(reverse.slack.status).toBe('sent');
+    expect(snsDown.posted).toHaveLength(1);
+  });
+
+  it('reports an unreadable webhook secret as a Slack failure', async () => {
+    const { all } = channels({
+      secretFails: new Error('could not read the Slack webhook secret arn:…: AccessDeniedException'),
+    });
+    const results = await notify(reportWith(1), all, { dryRun: false, clean: 'healthy-message' });
+    expect(results.slack).toEqual({
+      status: 'failed',
+      reason: expect.stringContaining('AccessDeniedException'),
+    });
+    expect(results.sns.status).toBe('sent');
+  });
+
+  it('names every channel and what became of it in its error', () => {
+    const error = new NotificationError({
+      slack: { status: 'failed', reason: 'invalid_blocks: Slack rejected the message' },
+      sns: { status: 'sent', messages: 1 },
+    });
+    expect(error.message).toBe(
+      'notification failed: slack failed (invalid_blocks: Slack rejected the message); sns sent',
+    );
+  });
+});
