@@ -20,6 +20,8 @@ export const STAGES: readonly StageProps[] = [
     stage: 'integration',
     // Working days only: nobody reads an integration report at the weekend.
     schedule: 'cron(0 7 ? * MON-FRI *)',
+    // Friday's audit to Monday's is 72 hours: the staleness alarm must not fire every weekend.
+    monitoring: { maxHoursWithoutAudit: 74 },
     logRetention: RetentionDays.TWO_WEEKS,
   },
   { stage: 'staging', ...PRODUCTION_LIKE },

@@ -1,9 +1,12 @@
 import { CfnOutput, Stack, Tags, type Duration, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { validateAuditConfig, type AuditConfig, type AuditConfigInput } from '../lambdas/audit/config';
+import { DEFAULT_METRICS_NAMESPACE } from '../lambdas/audit/metrics';
+import { AuditAlarms } from './constructs/audit-alarms';
 import { NotificationChannels, type NotificationChannelsProps } from './constructs/notification-channels';
 import {
   AuditFunction,
@@ -74,6 +77,55 @@ export interface IamKeyAuditorStackProps extends StackProps {
    * @default a created webhook secret and a created topic
    */
   readonly notifications?: NotificationChannelsProps;
+
+  /** How the audit is watched: metrics namespace, alarm destination, staleness window. */
+  readonly monitoring?: MonitoringProps;
+}
+
+export interface MonitoringProps {
+  /**
+   * An existing SNS topic (ARN) for the alarms, e.g. the team's operations topic; its owner must let CloudWatch
+   * publish to it. Without it, alarms go to the findings topic, which the stack opens to this account's alarms.
+   *
+   * @default the findings topic
+   */
+  readonly operationsTopicArn?: string;
+
+  /**
+   * Hours without a completed full audit before the `NoCompletedAudit` alarm fires: a day plus slack for a daily
+   * schedule; more for one that skips days (a weekday schedule needs 74 to cover a weekend). 2 to 168.
+   *
+   * @default 26
+   */
+  readonly maxHoursWithoutAudit?: number;
+
+  /**
+   * The CloudWatch namespace of the audit's metrics (letters, digits and `._/#:-`, not starting with `AWS/`).
+   *
+   * @default 'IamKeyAuditor'
+   */
+  readonly metricsNamespace?: string;
+}
+
+const METRICS_NAMESPACE = /^(?!AWS\/)[A-Za-z0-9._/#:-]{1,255}$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
+
+/** Throws unless the monitoring props are allowed; each message names the value. */
+export function validateMonitoring(
+  props: MonitoringProps,
+): Required<Omit<MonitoringProps, 'operationsTopicArn'>> & Pick<MonitoringProps, 'operationsTopicArn'> {
+  const metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+  if (!METRICS_NAMESPACE.test(metricsNamespace)) {
+    throw new Error(
+      `metricsNamespace must be 1 to 255 letters, digits or ._/#:- and not start with AWS/; got ${JSON.stringify(metricsNamespace)}`,
+    );
+  }
+  if (props.operationsTopicArn !== undefined && !TOPIC_ARN.test(props.operationsTopicArn)) {
+    throw new Error(
+      `operationsTopicArn must be an SNS topic ARN; got ${JSON.stringify(props.operationsTopicArn)}`,
+    );
+  }
+  return { ...props, metricsNamespace, maxHoursWithoutAudit: props.maxHoursWithoutAudit ?? 26 };
 }
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
@@ -149,9 +201,21 @@ export class IamKeyAuditorStack extends Stack {
   readonly scheduleRule: events.Rule;
   /** The findings topic and the Slack webhook secret. */
   readonly channels: NotificationChannels;
+  /** The alarms on the audit's errors, staleness and notifications. */
+  readonly alarms: AuditAlarms;
 
   constructor(scope: Construct, id: string, props: IamKeyAuditorStackProps) {
-    const { stage, schedule, audit, logRetention, memorySize, timeout, notifications, ...stackProps } = props;
+    const {
+      stage,
+      schedule,
+      audit,
+      logRetention,
+      memorySize,
+      timeout,
+      notifications,
+      monitoring,
+      ...stackProps
+    } = props;
     super(scope, id, {
       description: `IAM access key auditor (${stage}): a scheduled Lambda that audits IAM access keys`,
       ...stackProps,
@@ -179,6 +243,26 @@ export class IamKeyAuditorStack extends Stack {
       () => new NotificationChannels(this, 'Notifications', notifications),
     );
     this.channels.connect(fn);
+
+    const watch = inStack(id, 'monitoring', () => validateMonitoring(monitoring ?? {}));
+    fn.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', watch.metricsNamespace);
+    const findingsTopic = this.channels.topic;
+    const alarmTopic = watch.operationsTopicArn
+      ? sns.Topic.fromTopicArn(this, 'OperationsTopic', watch.operationsTopicArn)
+      : findingsTopic;
+    if (alarmTopic instanceof sns.Topic) AuditAlarms.allowAlarmsToPublish(alarmTopic);
+    this.alarms = inStack(
+      id,
+      'monitoring',
+      () =>
+        new AuditAlarms(this, 'Alarms', {
+          fn,
+          namespace: watch.metricsNamespace,
+          serviceName: SERVICE_NAME,
+          topic: alarmTopic,
+          maxHoursWithoutAudit: watch.maxHoursWithoutAudit,
+        }),
+    );
 
     this.scheduleRule = new events.Rule(this, 'ScheduleRule', {
       description: `Runs the IAM key audit (${this.stage}) on ${this.schedule}`,

@@ -206,6 +206,22 @@ describe('the handler records the audit', () => {
     );
   });
 
+  it("in the namespace and with the service dimension the stack's alarms read", async () => {
+    await handler(SCHEDULED, lambdaContext());
+    const completed = (console.log as jest.Mock).mock.calls
+      .map(([line]) => String(line))
+      .find((line) => line.includes('"AuditCompleted"'));
+    const blob = JSON.parse(completed!) as {
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+      service: string;
+    };
+    expect(blob._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: 'IamKeyAuditor',
+      Dimensions: [['service']],
+    });
+    expect(blob.service).toBe('iam-key-auditor');
+  });
+
   it('counts no completed audit for a manual re-audit of named users', async () => {
     await handler({ users: ['deploy-bot'] }, lambdaContext());
     expect(metricsWritten().map((m) => m.name)).not.toContain('AuditCompleted');
