@@ -87,7 +87,7 @@ export async function main(
     credentials: options.credentials,
   });
   const report = await runAudit(
-    { iam: new IamGateway(clients.iam, clients.sts), config, pollIntervalMs: options.pollIntervalMs },
+    { iam: IamGateway.fromClients(clients), config, pollIntervalMs: options.pollIntervalMs },
     request,
   );
   options.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReportTable(report));

@@ -89,7 +89,7 @@ export async function handler(event: unknown, context: Context): Promise<AuditRe
     const reserveMs = reserveForNotifying(context.getRemainingTimeInMillis());
     const report = await runAudit(
       {
-        iam: new IamGateway(clients.iam, clients.sts),
+        iam: IamGateway.fromClients(clients),
         config,
         shouldStop: () => context.getRemainingTimeInMillis() < reserveMs,
       },

@@ -15,10 +15,19 @@ export interface AwsClientOptions {
 
 export interface AwsClients {
   iam: IAMClient;
+  /**
+   * The credential report's own IAM client. IAM answers a report generated too often with LimitExceeded, which
+   * the SDK counts as throttling: on the shared adaptive client it would slow every call of the audit that follows.
+   * This client tries twice, with standard retries, and the engine falls back to live calls.
+   */
+  reportIam: IAMClient;
   sts: STSClient;
-  /** Counts every IAM call, attempt and throttle made through `iam`. */
+  /** Counts every IAM call, attempt and throttle made through `iam` and `reportIam`. */
   iamCalls: CallCounter;
 }
+
+/** Attempts per credential report call: one retry, then the engine's own polling and fallback take over. */
+const REPORT_MAX_ATTEMPTS = 2;
 
 export function createAwsClients(options: AwsClientOptions): AwsClients {
   const config = {
@@ -30,7 +39,13 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
   const iam = new IAMClient(config);
+  const reportIam = new IAMClient({
+    ...config,
+    retryMode: 'standard',
+    maxAttempts: Math.min(options.maxAttempts, REPORT_MAX_ATTEMPTS),
+  });
   const iamCalls = new CallCounter();
   iamCalls.attach(iam);
-  return { iam, sts: new STSClient(config), iamCalls };
+  iamCalls.attach(reportIam);
+  return { iam, reportIam, sts: new STSClient(config), iamCalls };
 }

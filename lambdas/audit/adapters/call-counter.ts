@@ -41,7 +41,9 @@ export class CallCounter {
           throw error;
         }
       },
-      { step: 'deserialize', name: 'iamKeyAuditorCountAttempts' },
+      // Inside the retry middleware (finalizeRequest, high priority), outside deserialization: one run per attempt,
+      // seeing the service error the attempt ended in.
+      { step: 'finalizeRequest', priority: 'low', name: 'iamKeyAuditorCountAttempts' },
     );
   }
 

@@ -92,10 +92,17 @@ function keyStatus(status: string | undefined, accessKeyId: string): KeyStatus {
 }
 
 export class IamGateway {
+  /** `reportIam` serves the credential report calls; by default the same client as every other call. */
   constructor(
     private readonly iam: IAMClient,
     private readonly sts: STSClient,
+    private readonly reportIam: IAMClient = iam,
   ) {}
+
+  /** The gateway over the clients `createAwsClients` built. */
+  static fromClients(clients: { iam: IAMClient; sts: STSClient; reportIam: IAMClient }): IamGateway {
+    return new IamGateway(clients.iam, clients.sts, clients.reportIam);
+  }
 
   async accountId(): Promise<string> {
     const identity = await this.sts.send(new GetCallerIdentityCommand({}));
@@ -125,10 +132,10 @@ export class IamGateway {
     let lastState: string;
     for (;;) {
       try {
-        const generated = await this.iam.send(new GenerateCredentialReportCommand({}));
+        const generated = await this.reportIam.send(new GenerateCredentialReportCommand({}));
         lastState = generated.State ?? 'unknown';
         if (generated.State === 'COMPLETE') {
-          const report = await this.iam.send(new GetCredentialReportCommand({}));
+          const report = await this.reportIam.send(new GetCredentialReportCommand({}));
           const content = requireValue(report.Content, 'credential report content');
           return {
             ok: true,
