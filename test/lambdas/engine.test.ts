@@ -169,6 +169,8 @@ describe('a full audit from the credential report', () => {
       'two-keys': 1,
       'key-unused': 1,
       'inactive-key': 1,
+      'invalid-exemption': 0,
+      'exemption-expired': 0,
     });
   });
 

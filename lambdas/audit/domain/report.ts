@@ -1,5 +1,14 @@
 import type { NotificationResults } from './notification';
-import { RULE_IDS, SEVERITIES, type Finding, type RuleId, type Severity, type Thresholds } from './types';
+import {
+  RULE_IDS,
+  SEVERITIES,
+  type AuditChanges,
+  type ExemptedFinding,
+  type Finding,
+  type RuleId,
+  type Severity,
+  type Thresholds,
+} from './types';
 
 /** Where the audit's data came from. */
 export type ReportSource =
@@ -29,6 +38,10 @@ export interface AuditReport {
   findings: Finding[];
   /** Users named in a manual re-audit that do not exist. */
   usersNotFound: string[];
+  /** Findings an exemption covers: listed, not alerted. */
+  exempted: ExemptedFinding[];
+  /** New, open and resolved findings since the previous audit (absent when no state store is configured). */
+  changes?: AuditChanges;
   /** Per channel: sent, skipped or failed. Set once the notifications have been attempted. */
   notifications?: NotificationResults;
   /** Present only when the audit stopped before covering every user (it neared the Lambda timeout). */
@@ -116,6 +129,7 @@ export function buildReport(input: ReportInput): AuditReport {
       ),
     },
     findings,
+    exempted: [],
     usersNotFound: [...(input.usersNotFound ?? [])].sort(compareText),
     ...(input.notAudited && input.notAudited.users.length > 0
       ? {

@@ -319,6 +319,8 @@ function ruleMeaning(rule: RuleId, report: AuditReport): string {
     'two-keys': 'users holding two keys',
     'key-unused': `active keys not used for more than ${unusedDays} days`,
     'inactive-key': 'inactive keys to delete',
+    'invalid-exemption': 'exemptions that are not valid, so they exempt nothing',
+    'exemption-expired': 'exemptions past their date, no longer exempting',
   };
   return meanings[rule];
 }

@@ -13,6 +13,8 @@ export const RULE_IDS = [
   'two-keys',
   'key-unused',
   'inactive-key',
+  'invalid-exemption',
+  'exemption-expired',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 
@@ -124,9 +126,65 @@ export interface Finding {
   keys?: KeyDetails[];
   /** The rotation step, for `two-keys`. */
   rotationStep?: RotationStep;
+  /** The owning team (the user's team tag), or null when the user has none. Set once owners are resolved. */
+  owner?: string | null;
+  /** For `invalid-exemption` and `exemption-expired`: the exemption concerned. */
+  exemption?: Exemption;
+  /** From the state of earlier audits: when this finding was first seen (ISO), and whether it is new today. */
+  firstSeenAt?: string;
+  openDays?: number;
+  isNew?: boolean;
+  /** Open longer than the escalation threshold. */
+  escalated?: boolean;
   /** True for SES SMTP users: rotated by re-creating the user with a `.YYYYMMDD` suffix. */
   sesSmtpUser: boolean;
   runbookUrl: string;
   /** One line a person can follow. */
   action: string;
+}
+
+/**
+ * A person's knowing acceptance of a finding until a date: from a user tag, or from the stack props.
+ * `accessKeyId` narrows it to one key; `rules` to some rules (all rules when absent).
+ */
+export interface Exemption {
+  userName: string;
+  accessKeyId?: string;
+  rules?: RuleId[];
+  /** The last day (YYYY-MM-DD, UTC) the exemption holds, inclusive. */
+  until: string;
+  reason: string;
+  source: 'tag' | 'props';
+  /** For a tag: its key, so a person can find and fix it. */
+  tagKey?: string;
+  /** For an invalid exemption: the raw text that did not parse. */
+  raw?: string;
+}
+
+/** A finding not alerted because an exemption covers it. */
+export interface ExemptedFinding extends Finding {
+  exemption: Exemption;
+}
+
+/** A finding open at the previous audit that is gone now. */
+export interface ResolvedFinding {
+  rule: RuleId;
+  userName: string;
+  accessKeyId?: string;
+  firstSeenAt: string;
+  resolvedAt: string;
+}
+
+/** What changed since the previous audit, from the state store. */
+export interface AuditChanges {
+  newFindings: number;
+  openFindings: number;
+  resolved: ResolvedFinding[];
+  /** Set when the state could not be read or written: every finding is then treated as new. */
+  stateError?: string;
+}
+
+/** The identity of a finding across audits: rule, user and key. */
+export function findingId(finding: Pick<Finding, 'rule' | 'userName' | 'accessKeyId'>): string {
+  return `${finding.rule}|${finding.userName}|${finding.accessKeyId ?? ''}`;
 }

@@ -31,6 +31,8 @@ const ZERO_BY_RULE = {
   'two-keys': 0,
   'key-unused': 0,
   'inactive-key': 0,
+  'invalid-exemption': 0,
+  'exemption-expired': 0,
 };
 const ZERO_BY_SEVERITY = { critical: 0, high: 0, medium: 0, low: 0 };
 
@@ -96,6 +98,8 @@ describe('buildReport', () => {
         'two-keys': 1,
         'key-unused': 2,
         'inactive-key': 1,
+        'invalid-exemption': 0,
+        'exemption-expired': 0,
       },
       bySeverity: { critical: 1, high: 3, medium: 3, low: 2 },
     });
