@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { validateAuditConfig, type AuditConfig, type AuditConfigInput } from '../lambdas/audit/config';
 import { DEFAULT_METRICS_NAMESPACE } from '../lambdas/audit/metrics';
 import { AuditAlarms } from './constructs/audit-alarms';
+import { AuditStateTable, type AuditStateTableProps } from './constructs/audit-state-table';
 import { NotificationChannels, type NotificationChannelsProps } from './constructs/notification-channels';
 import {
   AuditFunction,
@@ -80,6 +81,14 @@ export interface IamKeyAuditorStackProps extends StackProps {
 
   /** How the audit is watched: metrics namespace, alarm destination, staleness window. */
   readonly monitoring?: MonitoringProps;
+
+  /**
+   * The DynamoDB table that keeps the open findings between audits (what is new, resolved, open for how long).
+   * `false`: no table, every digest shows every finding.
+   *
+   * @default a table, destroyed with the stack
+   */
+  readonly state?: AuditStateTableProps | false;
 }
 
 export interface MonitoringProps {
@@ -203,6 +212,8 @@ export class IamKeyAuditorStack extends Stack {
   readonly channels: NotificationChannels;
   /** The alarms on the audit's errors, staleness and notifications. */
   readonly alarms: AuditAlarms;
+  /** The table of open findings, unless `state: false`. */
+  readonly stateTable?: AuditStateTable;
 
   constructor(scope: Construct, id: string, props: IamKeyAuditorStackProps) {
     const {
@@ -214,6 +225,7 @@ export class IamKeyAuditorStack extends Stack {
       timeout,
       notifications,
       monitoring,
+      state,
       ...stackProps
     } = props;
     super(scope, id, {
@@ -243,6 +255,10 @@ export class IamKeyAuditorStack extends Stack {
       () => new NotificationChannels(this, 'Notifications', notifications),
     );
     this.channels.connect(fn);
+    if (state !== false) {
+      this.stateTable = new AuditStateTable(this, 'State', state ?? {});
+      this.stateTable.connect(fn);
+    }
 
     const watch = inStack(id, 'monitoring', () => validateMonitoring(monitoring ?? {}));
     fn.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', watch.metricsNamespace);

@@ -41,6 +41,7 @@ export const ENV = {
   notifyOnClean: 'NOTIFY_ON_CLEAN',
   slackWebhookSecretArn: 'SLACK_WEBHOOK_SECRET_ARN',
   snsTopicArn: 'SNS_TOPIC_ARN',
+  stateTableName: 'STATE_TABLE_NAME',
 } as const;
 
 /** The environment a deployed function gets for a validated configuration. */

@@ -236,6 +236,7 @@ class Auditor {
       keysScanned: keysFromReport + verified.keysScanned,
       findings: [...rootFindings, ...verified.findings],
       notAudited: verified.notAudited,
+      users: liveUsers,
     };
   }
 
@@ -272,6 +273,7 @@ class Auditor {
       findings: verified.findings,
       usersNotFound: [...names.filter((_, i) => found[i] === null), ...verified.gone],
       notAudited: verified.notAudited,
+      users,
     };
   }
 }

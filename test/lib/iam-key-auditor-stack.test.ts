@@ -184,7 +184,7 @@ describe('IamKeyAuditorStack', () => {
       expect(statement.Resource).toBe('*');
     });
 
-    it('grants nothing else but its log group, publishing to its topic and reading its webhook secret', () => {
+    it('grants nothing else but its log group, its topic, its webhook secret and its state table', () => {
       const { template } = synth();
       const [logGroupId] = onlyResource(template, 'AWS::Logs::LogGroup');
       const [topicId] = onlyResource(template, 'AWS::SNS::Topic');
@@ -194,6 +194,8 @@ describe('IamKeyAuditorStack', () => {
       expect(actions).toEqual(
         [
           ...EXPECTED_IAM_ACTIONS,
+          'dynamodb:BatchWriteItem',
+          'dynamodb:Query',
           'logs:CreateLogStream',
           'logs:PutLogEvents',
           'secretsmanager:GetSecretValue',
@@ -204,6 +206,8 @@ describe('IamKeyAuditorStack', () => {
         statements.filter((s) => actionsOf(s).includes(action)).map((s) => s.Resource);
       expect(resourceOf('sns:Publish')).toEqual([{ Ref: topicId }]);
       expect(resourceOf('secretsmanager:GetSecretValue')).toEqual([{ Ref: secretId }]);
+      const [tableId] = onlyResource(template, 'AWS::DynamoDB::Table');
+      expect(resourceOf('dynamodb:Query')).toEqual([{ 'Fn::GetAtt': [tableId, 'Arn'] }]);
       expect(actions.filter((action) => action.includes('*'))).toEqual([]);
       expect(actions.filter((action) => IAM_WRITE_ACTION.test(action))).toEqual([]);
       expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
