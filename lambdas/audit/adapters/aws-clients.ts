@@ -3,6 +3,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { CallCounter } from './call-counter';
+import { extractCredentialReportContent } from './credential-report-content';
 
 export interface AwsClientOptions {
   /** SDK attempts per call, retries included. */
@@ -47,5 +48,6 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
   const iamCalls = new CallCounter();
   iamCalls.attach(iam);
   iamCalls.attach(reportIam);
+  extractCredentialReportContent(reportIam);
   return { iam, reportIam, sts: new STSClient(config), iamCalls };
 }
