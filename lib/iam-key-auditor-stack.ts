@@ -254,7 +254,12 @@ export class IamKeyAuditorStack extends Stack {
       'notifications',
       () => new NotificationChannels(this, 'Notifications', notifications),
     );
-    this.channels.connect(fn);
+    this.channels.connect(
+      fn,
+      Object.values(this.auditConfig.teams).flatMap((team) =>
+        team.webhookSecretArn ? [team.webhookSecretArn] : [],
+      ),
+    );
     if (state !== false) {
       this.stateTable = new AuditStateTable(this, 'State', state ?? {});
       this.stateTable.connect(fn);

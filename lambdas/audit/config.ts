@@ -3,7 +3,21 @@
  * that the stack writes with `configToEnv`. Every value is validated; a bad one throws a ConfigError naming it.
  */
 import { ConfigError, validateRuleSettings, type RuleSettingsInput } from './settings';
+import {
+  DEFAULT_ESCALATION_DAYS,
+  DEFAULT_FULL_DIGEST_WEEKDAY,
+  DEFAULT_NOTIFY_MODE,
+  NOTIFY_MODES,
+  type NotifyMode,
+} from './domain/changes';
+import {
+  DEFAULT_MAX_EXEMPTION_DAYS,
+  validatePropsExemptions,
+  type ExemptionProps,
+} from './domain/exemptions';
 import type { CleanAuditMode } from './domain/notification';
+import { DEFAULT_TEAM_TAG_KEY, validateTeams, type TeamRoute } from './domain/owners';
+import type { Exemption } from './domain/types';
 import type { RuleSettings } from './domain/types';
 
 export interface AuditConfig {
@@ -16,7 +30,28 @@ export interface AuditConfig {
   maxAttempts: number;
   /** What the channels get for a clean audit: a one-line "all keys healthy" message, or nothing. Default the message. */
   notifyOnClean: CleanAuditMode;
+  /** `daily`: a digest every audit; `changes`: only when something is new or resolved, plus a full one weekly. */
+  notifyMode: NotifyMode;
+  /** In `changes` mode, the UTC weekday (0 Sunday … 6 Saturday) of the full digest. Default 1, Monday. */
+  fullDigestWeekday: number;
+  /** A finding open longer than this many days is escalated. Default 14. */
+  escalationDays: number;
+  /** The Slack mention escalated findings carry (`<!subteam^ID>` or `<@U…>`), if any. */
+  escalationMention?: string;
+  /** The user tag naming the owning team. Default `team`. */
+  teamTagKey: string;
+  /** Team → its Slack mention and, optionally, its own webhook secret. */
+  teams: Record<string, TeamRoute>;
+  /** Exemptions from the stack props (exemptions from user tags are read at audit time). */
+  exemptions: Exemption[];
+  /** The longest an exemption may run, in days from the audit. Default 180. */
+  maxExemptionDays: number;
 }
+
+/** A Slack mention: a user group (`<!subteam^S0123>`) or a user (`<@U0123>`). */
+const SLACK_MENTION = /^<(!subteam\^[A-Z0-9]+|@[UW][A-Z0-9]+)>$/;
+/** IAM's tag key characters, 1 to 128 of them. */
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 
 const CLEAN_AUDIT_MODES: readonly CleanAuditMode[] = ['healthy-message', 'silent'];
 
@@ -25,6 +60,11 @@ export const DEFAULT_AUDIT_OPTIONS = {
   reportWaitSeconds: 60,
   maxAttempts: 10,
   notifyOnClean: 'healthy-message',
+  notifyMode: DEFAULT_NOTIFY_MODE,
+  fullDigestWeekday: DEFAULT_FULL_DIGEST_WEEKDAY,
+  escalationDays: DEFAULT_ESCALATION_DAYS,
+  teamTagKey: DEFAULT_TEAM_TAG_KEY,
+  maxExemptionDays: DEFAULT_MAX_EXEMPTION_DAYS,
 } as const;
 
 /** The environment variable names, one per setting. */
@@ -39,6 +79,14 @@ export const ENV = {
   reportWaitSeconds: 'CREDENTIAL_REPORT_WAIT_SECONDS',
   maxAttempts: 'IAM_MAX_ATTEMPTS',
   notifyOnClean: 'NOTIFY_ON_CLEAN',
+  notifyMode: 'NOTIFY_MODE',
+  fullDigestWeekday: 'FULL_DIGEST_WEEKDAY',
+  escalationDays: 'ESCALATION_DAYS',
+  escalationMention: 'ESCALATION_MENTION',
+  teamTagKey: 'TEAM_TAG_KEY',
+  teams: 'TEAMS',
+  exemptions: 'EXEMPTIONS',
+  maxExemptionDays: 'MAX_EXEMPTION_DAYS',
   slackWebhookSecretArn: 'SLACK_WEBHOOK_SECRET_ARN',
   snsTopicArn: 'SNS_TOPIC_ARN',
   stateTableName: 'STATE_TABLE_NAME',
@@ -58,6 +106,27 @@ export function configToEnv(config: AuditConfig): Record<string, string> {
     [ENV.reportWaitSeconds]: String(config.reportWaitSeconds),
     [ENV.maxAttempts]: String(config.maxAttempts),
     [ENV.notifyOnClean]: config.notifyOnClean,
+    [ENV.notifyMode]: config.notifyMode,
+    [ENV.fullDigestWeekday]: String(config.fullDigestWeekday),
+    [ENV.escalationDays]: String(config.escalationDays),
+    ...(config.escalationMention ? { [ENV.escalationMention]: config.escalationMention } : {}),
+    [ENV.teamTagKey]: config.teamTagKey,
+    ...(Object.keys(config.teams).length ? { [ENV.teams]: JSON.stringify(config.teams) } : {}),
+    ...(config.exemptions.length
+      ? { [ENV.exemptions]: JSON.stringify(config.exemptions.map(exemptionProps)) }
+      : {}),
+    [ENV.maxExemptionDays]: String(config.maxExemptionDays),
+  };
+}
+
+/** An exemption as the props (and the EXEMPTIONS variable) write it. */
+function exemptionProps(exemption: Exemption): ExemptionProps {
+  return {
+    user: exemption.userName,
+    ...(exemption.accessKeyId ? { accessKeyId: exemption.accessKeyId } : {}),
+    ...(exemption.rules ? { rules: exemption.rules as ExemptionProps['rules'] } : {}),
+    until: exemption.until,
+    reason: exemption.reason,
   };
 }
 
@@ -82,6 +151,24 @@ export interface AuditConfigInput extends RuleSettingsInput {
   reportWaitSeconds?: number;
   maxAttempts?: number;
   notifyOnClean?: CleanAuditMode;
+  notifyMode?: NotifyMode;
+  fullDigestWeekday?: number;
+  escalationDays?: number;
+  escalationMention?: string;
+  teamTagKey?: string;
+  teams?: Record<string, TeamRoute>;
+  exemptions?: readonly ExemptionProps[];
+  maxExemptionDays?: number;
+}
+
+/** Runs a validator that throws plain Errors, turning them into ConfigErrors. */
+function asConfigError<T>(validate: () => T): T {
+  try {
+    return validate();
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 /** Validates a whole configuration, defaults filled in. */
@@ -101,7 +188,50 @@ export function validateAuditConfig(input: AuditConfigInput = {}): AuditConfig {
       input.notifyOnClean ?? DEFAULT_AUDIT_OPTIONS.notifyOnClean,
       CLEAN_AUDIT_MODES,
     ),
+    notifyMode: oneOf('notifyMode', input.notifyMode ?? DEFAULT_AUDIT_OPTIONS.notifyMode, NOTIFY_MODES),
+    fullDigestWeekday: wholeNumber(
+      'fullDigestWeekday',
+      input.fullDigestWeekday ?? DEFAULT_AUDIT_OPTIONS.fullDigestWeekday,
+      0,
+      6,
+    ),
+    escalationDays: wholeNumber(
+      'escalationDays',
+      input.escalationDays ?? DEFAULT_AUDIT_OPTIONS.escalationDays,
+      1,
+      365,
+    ),
+    ...(input.escalationMention !== undefined
+      ? { escalationMention: slackMention('escalationMention', input.escalationMention) }
+      : {}),
+    teamTagKey: tagKey('teamTagKey', input.teamTagKey ?? DEFAULT_AUDIT_OPTIONS.teamTagKey),
+    teams: asConfigError(() => validateTeams(input.teams ?? {})),
+    exemptions: asConfigError(() => validatePropsExemptions(input.exemptions ?? [])),
+    maxExemptionDays: wholeNumber(
+      'maxExemptionDays',
+      input.maxExemptionDays ?? DEFAULT_AUDIT_OPTIONS.maxExemptionDays,
+      1,
+      3650,
+    ),
   };
+}
+
+function slackMention(name: string, value: unknown): string {
+  if (typeof value !== 'string' || !SLACK_MENTION.test(value)) {
+    throw new ConfigError(
+      `${name} must be a Slack mention such as <!subteam^S0123ABC> or <@U0123ABC>; got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function tagKey(name: string, value: unknown): string {
+  if (typeof value !== 'string' || !TAG_KEY.test(value)) {
+    throw new ConfigError(
+      `${name} must be an IAM tag key (1 to 128 letters, digits, spaces or _.:/=+-@); got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
 }
 
 function readNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -141,6 +271,14 @@ export function loadAuditConfig(env: NodeJS.ProcessEnv): AuditConfig {
     reportWaitSeconds: readNumber(env, ENV.reportWaitSeconds),
     maxAttempts: readNumber(env, ENV.maxAttempts),
     notifyOnClean: (env[ENV.notifyOnClean] || undefined) as CleanAuditMode | undefined,
+    notifyMode: (env[ENV.notifyMode] || undefined) as NotifyMode | undefined,
+    fullDigestWeekday: readNumber(env, ENV.fullDigestWeekday),
+    escalationDays: readNumber(env, ENV.escalationDays),
+    escalationMention: env[ENV.escalationMention] || undefined,
+    teamTagKey: env[ENV.teamTagKey] || undefined,
+    teams: readJson(env, ENV.teams, 'an object of teams'),
+    exemptions: readJson(env, ENV.exemptions, 'a list of exemptions'),
+    maxExemptionDays: readNumber(env, ENV.maxExemptionDays),
   });
 }
 
@@ -149,6 +287,8 @@ export interface ChannelConfig {
   /** The Secrets Manager secret holding the Slack incoming webhook URL. */
   slackWebhookSecretArn?: string;
   snsTopicArn?: string;
+  /** The DynamoDB table that keeps open findings between audits. */
+  stateTableName?: string;
 }
 
 const ARN = /^arn:aws[a-z-]*:(secretsmanager|sns):[a-z0-9-]+:\d{12}:[\w+=,.@:/-]+$/;
@@ -168,10 +308,25 @@ function readArn(
   return value;
 }
 
+/** DynamoDB's table name rule: 3 to 255 of letters, digits, `_ . -`. */
+const TABLE_NAME = /^[\w.-]{3,255}$/;
+
+function readTableName(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (!TABLE_NAME.test(value)) {
+    throw new ConfigError(
+      `environment variable ${name} must be a DynamoDB table name; got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
 /** Reads the channels' ARNs from the environment; a channel whose variable is unset is not configured. */
 export function loadChannelConfig(env: NodeJS.ProcessEnv): ChannelConfig {
   return {
     slackWebhookSecretArn: readArn(env, ENV.slackWebhookSecretArn, 'secretsmanager'),
     snsTopicArn: readArn(env, ENV.snsTopicArn, 'sns'),
+    stateTableName: readTableName(env, ENV.stateTableName),
   };
 }

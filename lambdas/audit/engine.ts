@@ -13,7 +13,8 @@ import {
   type LiveUser,
 } from './adapters/iam';
 import { buildReport, type AuditReport, type AuditScope, type ReportSource } from './domain/report';
-import { evaluateRoot, evaluateUser, keysNeedingLastUse } from './domain/rules';
+import { applyPolicies } from './domain/policies';
+import { evaluateRoot, evaluateUser, keysNeedingLastUse, keysUnsettledByReport } from './domain/rules';
 import type { AccessKey, Finding, IamUser, LastUsed, RootKey, RuleSettings } from './domain/types';
 
 /** What to audit: everything, or (a manual re-audit) the named users, live. */
@@ -60,8 +61,33 @@ interface UserAudit {
 const GONE: UserAudit = { state: 'gone', keysScanned: 0, findings: [] };
 const NOT_AUDITED: UserAudit = { state: 'not-audited', keysScanned: 0, findings: [] };
 
+/**
+ * A credential report generated this recently already holds the live last use: it is trusted as it is.
+ * An older one (IAM hands out a report up to four hours old) is checked live wherever a use since could matter.
+ */
+export const FRESH_REPORT_MS = 15 * 60 * 1000;
+
+/**
+ * Where a key's last use comes from: read live for every key (a manual re-audit); from the credential report,
+ * read live only where a use since the report could change the verdict; or from a fresh report as it is.
+ */
+type LastUsePolicy = 'read-all' | 'verify-report' | 'trust-report';
+
+/** How to treat the last use a report generated at `generatedAt` gives, in an audit at `now`. */
+export function lastUsePolicyFor(generatedAt: string, now: Date): LastUsePolicy {
+  const age = now.getTime() - Date.parse(generatedAt);
+  // A minute of clock skew between IAM and this host is tolerated.
+  return age >= -60_000 && age <= FRESH_REPORT_MS ? 'trust-report' : 'verify-report';
+}
+
 /** Why an audit stopped early, as the report says it. */
 export const STOPPED_EARLY = 'stopped before the Lambda timeout: not every user was audited';
+
+/** The users still there: those found deleted mid-audit are dropped, their tags with them. */
+function withoutGone(users: LiveUser[], gone: string[]): LiveUser[] {
+  const deleted = new Set(gone);
+  return users.filter((user) => !deleted.has(user.userName));
+}
 
 /** Totals over the users audited live, and the names of those gone or not reached. */
 function summarize(users: LiveUser[], audits: UserAudit[]) {
@@ -124,16 +150,18 @@ class Auditor {
     user: LiveUser,
     now: Date,
     reportKeys: ReportKey[] | null,
-    readAllLastUse: boolean,
+    policy: LastUsePolicy,
   ): Promise<UserAudit> {
     const liveKeys = await this.deps.iam.listAccessKeys(user.userName);
     if (liveKeys === null) return GONE;
     const lastUse = new Map<string, LastUsed | null>();
     const gone = new Set<string>();
+    let userGone = false;
     const readLastUse = async (keys: LiveKey[]) => {
       for (const key of keys) {
         const used = await this.lastUsedOf(user.userName, key.accessKeyId);
-        if (used === 'gone') gone.add(key.accessKeyId);
+        if (used === 'user-gone') userGone = true;
+        else if (used === 'gone') gone.add(key.accessKeyId);
         else lastUse.set(key.accessKeyId, used);
       }
     };
@@ -141,7 +169,8 @@ class Auditor {
       const reported = reportKeys ? matchReportKey(key, reportKeys) : undefined;
       if (reported) lastUse.set(key.accessKeyId, reported.lastUsed);
     }
-    await readLastUse(readAllLastUse ? liveKeys : keysNeedingLastUse(liveKeys, now, this.settings));
+    await readLastUse(policy === 'read-all' ? liveKeys : this.keysToRead(liveKeys, lastUse, policy, now));
+    if (userGone) return GONE;
     const evaluate = () => {
       const keys = liveKeys
         .filter((key) => !gone.has(key.accessKeyId))
@@ -159,6 +188,7 @@ class Auditor {
     );
     if (unknown.length > 0) {
       await readLastUse(unknown);
+      if (userGone) return GONE;
       result = evaluate();
     }
     return { state: 'audited', keysScanned: result.keys.length, findings: result.findings };
@@ -169,26 +199,52 @@ class Auditor {
    * answer AccessDenied instead, so on AccessDenied the user's keys are listed again; if the key is gone it is
    * dropped, otherwise the denial is real and fails the audit.
    */
-  private async lastUsedOf(userName: string, accessKeyId: string): Promise<LastUsed | null | 'gone'> {
+  private async lastUsedOf(
+    userName: string,
+    accessKeyId: string,
+  ): Promise<LastUsed | null | 'gone' | 'user-gone'> {
     try {
       return await this.deps.iam.lastUsed(accessKeyId);
     } catch (error) {
       if (!isAccessDenied(error)) throw error;
       const keys = await this.deps.iam.listAccessKeys(userName);
-      if (keys === null || !keys.some((key) => key.accessKeyId === accessKeyId)) return 'gone';
+      if (keys === null) return 'user-gone';
+      if (!keys.some((key) => key.accessKeyId === accessKeyId)) return 'gone';
       throw error;
     }
+  }
+
+  /**
+   * The keys whose last use must be read live: those whose verdict depends on it and that the report does not
+   * describe; and, unless the report is fresh, those it describes but a use since could change the verdict of.
+   */
+  private keysToRead(
+    keys: LiveKey[],
+    reported: ReadonlyMap<string, LastUsed | null>,
+    policy: Exclude<LastUsePolicy, 'read-all'>,
+    now: Date,
+  ): LiveKey[] {
+    const depends = new Set(keysNeedingLastUse(keys, now, this.settings));
+    const asReported = keys.map((key) => ({ ...key, lastUsed: reported.get(key.accessKeyId) ?? null }));
+    const unsettled = new Set(
+      keysUnsettledByReport(asReported, now, this.settings).map((key) => key.accessKeyId),
+    );
+    return keys.filter((key) =>
+      reported.has(key.accessKeyId)
+        ? policy === 'verify-report' && unsettled.has(key.accessKeyId)
+        : depends.has(key),
+    );
   }
 
   /** Audits users live, a bounded number at once; starts no new one once `shouldStop` says so. */
   private async auditUsers(
     users: { user: LiveUser; reportKeys: ReportKey[] | null }[],
     now: Date,
-    readAllLastUse: boolean,
+    policy: LastUsePolicy,
   ): Promise<UserAudit[]> {
     const shouldStop = this.deps.shouldStop ?? (() => false);
     return mapWithConcurrency(users, this.deps.config.concurrency, async ({ user, reportKeys }) =>
-      shouldStop() ? NOT_AUDITED : this.auditLive(user, now, reportKeys, readAllLastUse),
+      shouldStop() ? NOT_AUDITED : this.auditLive(user, now, reportKeys, policy),
     );
   }
 
@@ -227,7 +283,11 @@ class Auditor {
     }
     const verified = summarize(
       toVerify.map((v) => v.user),
-      await this.auditUsers(toVerify, now, false),
+      await this.auditUsers(
+        toVerify,
+        now,
+        report.ok && parsed ? lastUsePolicyFor(report.generatedAt, now) : 'verify-report',
+      ),
     );
     const rootFindings = evaluateRoot(await this.rootKeys(parsed), now, this.settings);
     return {
@@ -236,7 +296,7 @@ class Auditor {
       keysScanned: keysFromReport + verified.keysScanned,
       findings: [...rootFindings, ...verified.findings],
       notAudited: verified.notAudited,
-      users: liveUsers,
+      users: withoutGone(liveUsers, verified.gone),
     };
   }
 
@@ -263,7 +323,7 @@ class Auditor {
       await this.auditUsers(
         users.map((user) => ({ user, reportKeys: null })),
         now,
-        true,
+        'read-all',
       ),
     );
     return {
@@ -273,7 +333,7 @@ class Auditor {
       findings: verified.findings,
       usersNotFound: [...names.filter((_, i) => found[i] === null), ...verified.gone],
       notAudited: verified.notAudited,
-      users,
+      users: withoutGone(users, verified.gone),
     };
   }
 }
@@ -288,6 +348,8 @@ export async function runAudit(deps: EngineDeps, request: AuditRequest): Promise
     deps.iam.accountAlias(),
     names ? auditor.auditNamedUsers(names, request.now) : auditor.auditAccount(request.now),
   ]);
+  const { users, findings, ...counts } = collected;
+  const { alerting, exempted } = applyPolicies(findings, users, request.now, deps.config, names);
   return buildReport({
     now: request.now,
     accountId,
@@ -295,6 +357,8 @@ export async function runAudit(deps: EngineDeps, request: AuditRequest): Promise
     scope,
     dryRun: request.dryRun ?? false,
     thresholds: deps.config.settings.thresholds,
-    ...collected,
+    ...counts,
+    findings: alerting,
+    exempted,
   });
 }

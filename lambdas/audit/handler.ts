@@ -6,6 +6,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { loadAuditConfig, loadChannelConfig, type AuditConfig } from './config';
@@ -14,11 +15,13 @@ import { IamGateway } from './adapters/iam';
 import { createWebhookUrlReader } from './adapters/secrets';
 import { postSlackMessages } from './adapters/slack';
 import { publishSnsMessage } from './adapters/sns';
+import { StateStore } from './adapters/state-store';
 import type { AuditReport } from './domain/report';
 import { runAudit } from './engine';
 import { parseInvocation } from './event';
 import { callsSince, DEFAULT_METRICS_NAMESPACE, recordAuditMetrics } from './metrics';
 import { notify, NotificationError, type Channels } from './notify';
+import { trackChanges, type StatePort } from './track-changes';
 
 const SERVICE_NAME = 'iam-key-auditor';
 
@@ -38,10 +41,16 @@ export class IncompleteAuditError extends Error {
   override name = 'IncompleteAuditError';
 }
 
+/** Thrown after the report was sent when the state of open findings could not be read or written. */
+export class StateError extends Error {
+  override name = 'StateError';
+}
+
 interface Runtime {
   config: AuditConfig;
   clients: AwsClients;
   channels: Channels;
+  state?: StatePort;
 }
 
 let runtime: Runtime | undefined;
@@ -50,9 +59,15 @@ let runtime: Runtime | undefined;
 function getRuntime(): Runtime {
   if (!runtime) {
     const config = loadAuditConfig(process.env);
-    const { slackWebhookSecretArn, snsTopicArn } = loadChannelConfig(process.env);
+    const { slackWebhookSecretArn, snsTopicArn, stateTableName } = loadChannelConfig(process.env);
     const clients = createAwsClients({ maxAttempts: config.maxAttempts, region: process.env.AWS_REGION });
     const sns = snsTopicArn ? new SNSClient({ retryMode: 'adaptive', maxAttempts: 5 }) : undefined;
+    const webhookUrls = new Map<string, () => Promise<string>>();
+    const webhookUrl = (secretArn: string) => {
+      let reader = webhookUrls.get(secretArn);
+      if (!reader) webhookUrls.set(secretArn, (reader = createWebhookUrlReader(secretArn)));
+      return reader();
+    };
     runtime = {
       config,
       clients,
@@ -60,7 +75,7 @@ function getRuntime(): Runtime {
         ...(slackWebhookSecretArn
           ? {
               slack: {
-                webhookUrl: createWebhookUrlReader(slackWebhookSecretArn),
+                webhookUrl: (secretArn) => webhookUrl(secretArn ?? slackWebhookSecretArn),
                 post: (url, messages) => postSlackMessages(url, messages),
               },
             }
@@ -69,6 +84,13 @@ function getRuntime(): Runtime {
           ? { sns: { publish: (message) => publishSnsMessage(sns, snsTopicArn, message) } }
           : {}),
       },
+      ...(stateTableName
+        ? {
+            state: new StateStore(new DynamoDBClient({ maxAttempts: 5 }), stateTableName, {
+              onSkippedItems: (skipped) => logger.warn('state items skipped', { ...skipped }),
+            }),
+          }
+        : {}),
     };
   }
   return runtime;
@@ -83,26 +105,36 @@ export async function handler(event: unknown, context: Context): Promise<AuditRe
   logger.addContext(context);
   try {
     const invocation = parseInvocation(event);
-    const { config, clients, channels } = getRuntime();
+    const { config, clients, channels, state } = getRuntime();
     const started = Date.now();
     const before = clients.iamCalls.snapshot();
     const reserveMs = reserveForNotifying(context.getRemainingTimeInMillis());
-    const report = await runAudit(
+    const now = (invocation.kind === 'manual' && invocation.now) || new Date();
+    const audited = await runAudit(
       {
         iam: IamGateway.fromClients(clients),
         config,
         shouldStop: () => context.getRemainingTimeInMillis() < reserveMs,
       },
       {
-        now: (invocation.kind === 'manual' && invocation.now) || new Date(),
+        now,
         users: invocation.kind === 'manual' ? invocation.users : undefined,
         dryRun: invocation.dryRun,
       },
     );
+    const tracked = await trackChanges(audited, state, now, { escalationDays: config.escalationDays });
+    const report = tracked.report;
     report.notifications = await notify(report, channels, {
       dryRun: report.dryRun,
       clean: config.notifyOnClean,
+      mode: config.notifyMode,
+      fullDigestWeekday: config.fullDigestWeekday,
+      now,
+      teams: config.teams,
+      escalationMention: config.escalationMention,
     });
+    const alerted = Object.values(report.notifications).some((result) => result.status === 'sent');
+    const stateSaveError = await tracked.commit(alerted);
     const iamCalls = callsSince(before, clients.iamCalls.snapshot());
     const durationMs = Date.now() - started;
     recordAuditMetrics(metrics, report, iamCalls, durationMs);
@@ -115,6 +147,14 @@ export async function handler(event: unknown, context: Context): Promise<AuditRe
       usersNotFound: report.usersNotFound.length,
       incomplete: report.incomplete,
       notifications: report.notifications,
+      changes: report.changes && {
+        newFindings: report.changes.newFindings,
+        openFindings: report.changes.openFindings,
+        resolved: report.changes.resolved.length,
+        stateError: report.changes.stateError,
+      },
+      stateSaveError,
+      exempted: report.exempted.length,
       durationMs,
       iamCalls: iamCalls.totalCalls,
       iamCallsByAction: iamCalls.calls,
@@ -122,6 +162,13 @@ export async function handler(event: unknown, context: Context): Promise<AuditRe
     });
     const failed = Object.values(report.notifications).some((result) => result.status === 'failed');
     if (failed) throw new NotificationError(report.notifications);
+    const stateError = report.changes?.stateError ?? stateSaveError;
+    if (stateError) {
+      throw new StateError(
+        `the report was sent, but the state of open findings is unavailable: ${stateError}; ` +
+          'every finding was shown as new, and will be until the state table answers',
+      );
+    }
     if (report.incomplete) {
       throw new IncompleteAuditError(
         `${report.incomplete.reason} (${report.incomplete.usersNotAudited} users not audited, ` +

@@ -84,6 +84,27 @@ export function validateTimeout(timeout: Duration): Duration {
   return timeout;
 }
 
+/** Lambda's limit on a function's environment variables, names and values together. */
+export const LAMBDA_ENVIRONMENT_MAX_BYTES = 4096;
+/** Room kept for the variables the stack adds after the configuration: topic, secret and table names, ARNs. */
+const ENVIRONMENT_RESERVE_BYTES = 1024;
+
+/** Throws unless the configuration's variables leave room under Lambda's 4 KB; the message says what to move. */
+export function validateEnvironmentSize(environment: Record<string, string>): Record<string, string> {
+  const bytes = Object.entries(environment).reduce(
+    (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v),
+    0,
+  );
+  const limit = LAMBDA_ENVIRONMENT_MAX_BYTES - ENVIRONMENT_RESERVE_BYTES;
+  if (bytes > limit) {
+    throw new Error(
+      `the audit configuration takes ${bytes} bytes of environment variables, more than the ${limit} that fit beside the ` +
+        `stack's own under Lambda's 4 KB: put exemptions on the users as tags (iam-key-auditor:exempt) rather than in the props`,
+    );
+  }
+  return environment;
+}
+
 /** Throws unless `memorySize` is a whole number of MB from 128 to 10240; the message names the value. */
 export function validateMemorySize(memorySize: number): number {
   const { min, max } = MEMORY_RANGE_MB;
@@ -161,7 +182,7 @@ export class AuditFunction extends Construct {
       retryAttempts: 0,
       description: 'Audits the IAM access keys of this account against the rotation rules.',
       environment: {
-        ...configToEnv(props.config),
+        ...validateEnvironmentSize(configToEnv(props.config)),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         NODE_OPTIONS: '--enable-source-maps',
       },

@@ -129,8 +129,11 @@ export class NotificationChannels extends Construct {
     }
   }
 
-  /** Points the function at the channels and grants it exactly what it needs to use them. */
-  connect(fn: lambda.Function): void {
+  /**
+   * Points the function at the channels and grants it exactly what it needs to use them; `teamSecretArns` are
+   * the webhook secrets of teams with a Slack channel of their own.
+   */
+  connect(fn: lambda.Function, teamSecretArns: readonly string[] = []): void {
     this.topic.grantPublish(fn);
     fn.addEnvironment(ENV.snsTopicArn, this.topic.topicArn);
     if (this.webhookSecret) {
@@ -138,10 +141,14 @@ export class NotificationChannels extends Construct {
         new iam.PolicyStatement({
           sid: 'ReadSlackWebhookUrl',
           actions: ['secretsmanager:GetSecretValue'],
-          resources: [this.webhookSecret.secretArn],
+          resources: [this.webhookSecret.secretArn, ...teamSecretArns],
         }),
       );
       fn.addEnvironment(ENV.slackWebhookSecretArn, this.webhookSecret.secretArn);
+    } else if (teamSecretArns.length > 0) {
+      throw new Error(
+        'teams have Slack webhooks of their own, but Slack is off (slackWebhookSecret: false): the default channel is needed for unowned findings',
+      );
     }
     if (this.webhookKey) {
       fn.addToRolePolicy(

@@ -15,6 +15,13 @@ const DEFAULTS: AuditConfig = {
   reportWaitSeconds: 60,
   maxAttempts: 10,
   notifyOnClean: 'healthy-message',
+  notifyMode: 'daily',
+  fullDigestWeekday: 1,
+  escalationDays: 14,
+  teamTagKey: 'team',
+  teams: {},
+  exemptions: [],
+  maxExemptionDays: 180,
 };
 
 const CUSTOM: AuditConfig = validateAuditConfig({
@@ -25,6 +32,22 @@ const CUSTOM: AuditConfig = validateAuditConfig({
   reportWaitSeconds: 0,
   maxAttempts: 3,
   notifyOnClean: 'silent',
+  notifyMode: 'changes',
+  fullDigestWeekday: 5,
+  escalationDays: 21,
+  escalationMention: '<!subteam^S0SECOPS>',
+  teamTagKey: 'owner-team',
+  teams: {
+    platform: { mention: '<!subteam^S0PLATFORM>' },
+    data: {
+      mention: '<@U0DATALEAD>',
+      webhookSecretArn: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:data/slack-AbCdEf',
+    },
+  },
+  exemptions: [
+    { user: 'legacy-app', rules: ['key-too-old'], until: '2027-01-31', reason: 'vendor cannot rotate yet' },
+  ],
+  maxExemptionDays: 365,
 });
 
 function errorOf(run: () => unknown): ConfigError {
@@ -45,6 +68,11 @@ describe('validateAuditConfig', () => {
       reportWaitSeconds: 60,
       maxAttempts: 10,
       notifyOnClean: 'healthy-message',
+      notifyMode: 'daily',
+      fullDigestWeekday: 1,
+      escalationDays: 14,
+      teamTagKey: 'team',
+      maxExemptionDays: 180,
     });
   });
 
@@ -93,6 +121,14 @@ describe('loadAuditConfig', () => {
       CREDENTIAL_REPORT_WAIT_SECONDS: '120',
       IAM_MAX_ATTEMPTS: '5',
       NOTIFY_ON_CLEAN: 'silent',
+      NOTIFY_MODE: 'changes',
+      FULL_DIGEST_WEEKDAY: '0',
+      ESCALATION_DAYS: '7',
+      ESCALATION_MENTION: '<@U0ONCALL>',
+      TEAM_TAG_KEY: 'squad',
+      TEAMS: '{"payments":{"mention":"<!subteam^S0PAY>"}}',
+      EXEMPTIONS: '[{"user":"bob","until":"2027-01-01","reason":"migrating to roles"}]',
+      MAX_EXEMPTION_DAYS: '90',
     });
     expect(config).toEqual({
       settings: {
@@ -107,6 +143,14 @@ describe('loadAuditConfig', () => {
       reportWaitSeconds: 120,
       maxAttempts: 5,
       notifyOnClean: 'silent',
+      notifyMode: 'changes',
+      fullDigestWeekday: 0,
+      escalationDays: 7,
+      escalationMention: '<@U0ONCALL>',
+      teamTagKey: 'squad',
+      teams: { payments: { mention: '<!subteam^S0PAY>' } },
+      exemptions: [{ userName: 'bob', until: '2027-01-01', reason: 'migrating to roles', source: 'props' }],
+      maxExemptionDays: 90,
     });
   });
 
@@ -158,7 +202,7 @@ describe('loadAuditConfig', () => {
 describe('configToEnv', () => {
   test('writes one string variable per setting (the channel ARNs are the stack’s to write)', () => {
     const env = configToEnv(CUSTOM);
-    const channels: string[] = [ENV.slackWebhookSecretArn, ENV.snsTopicArn];
+    const channels: string[] = [ENV.slackWebhookSecretArn, ENV.snsTopicArn, ENV.stateTableName];
     expect(Object.keys(env).sort()).toEqual(
       Object.values(ENV)
         .filter((name) => !channels.includes(name))

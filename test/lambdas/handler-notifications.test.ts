@@ -133,7 +133,7 @@ describe('the handler sends the report', () => {
     expect(error).toBeInstanceOf(NotificationError);
     expect(error.results.slack).toEqual({
       status: 'failed',
-      reason: expect.stringMatching(/^invalid_blocks: /),
+      reason: expect.stringMatching(/^default channel: invalid_blocks: /),
     });
     expect(error.results.sns.status).toBe('sent');
     expect(slack.requests).toHaveLength(1); // a 400 is not retried

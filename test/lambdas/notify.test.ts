@@ -108,7 +108,7 @@ describe('notify', () => {
     const results = await notify(reportWith(2), slackDown.all, { dryRun: false, clean: 'healthy-message' });
     expect(results.slack).toEqual({
       status: 'failed',
-      reason: 'http_500: Slack answered 500 after 4 retries',
+      reason: 'default channel: http_500: Slack answered 500 after 4 retries',
     });
     expect(results.sns.status).toBe('sent');
     expect(slackDown.published).toHaveLength(1);

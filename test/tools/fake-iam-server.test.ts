@@ -26,7 +26,9 @@ import {
   type FakeIamServer,
   type FakeIamServerOptions,
 } from '../../tools/fake-iam/server';
+import { applyPolicies } from '../../lambdas/audit/domain/policies';
 import { evaluateUser, rotationStepOf } from '../../lambdas/audit/domain/rules';
+import { validateAuditConfig } from '../../lambdas/audit/config';
 import { RULE_IDS, type AccessKey, type IamUser } from '../../lambdas/audit/domain/types';
 import { DEFAULT_RULE_SETTINGS } from '../../lambdas/audit/settings';
 
@@ -136,7 +138,7 @@ describe('one server for IAM and STS', () => {
     const iam = iamClient(server);
     expect((await iam.send(new ListAccountAliasesCommand({}))).AccountAliases).toEqual(['acme-staging']);
     const { SummaryMap } = await iam.send(new GetAccountSummaryCommand({}));
-    expect(SummaryMap).toMatchObject({ AccountAccessKeysPresent: 1, Users: 13, AccessKeysPerUserQuota: 2 });
+    expect(SummaryMap).toMatchObject({ AccountAccessKeysPresent: 1, Users: 14, AccessKeysPerUserQuota: 2 });
 
     const bare = new FakeIamAccount({ accountId: '111122223333' });
     const bareServer = await start(bare);
@@ -239,7 +241,7 @@ describe('the credential report', () => {
     const [header] = csv.split('\n');
     expect(header).toBe(CREDENTIAL_REPORT_COLUMNS.join(','));
     const rows = csvRows(csv);
-    expect(rows).toHaveLength(14);
+    expect(rows).toHaveLength(15);
     expect(rows[0]).toMatchObject({
       user: '<root_account>',
       arn: 'arn:aws:iam::123456789012:root',
@@ -565,11 +567,20 @@ describe('the accounts', () => {
   it('the sample account fires every rule and every rotation step, and leaves the healthy users alone', () => {
     const account = buildSampleAccount(NOW);
     const settings = DEFAULT_RULE_SETTINGS;
-    const findings = [...account.users()].flatMap((user) => evaluateUser(toDomainUser(user), NOW, settings));
+    const users = [...account.users()].map(toDomainUser);
+    const { alerting: findings, exempted } = applyPolicies(
+      users.flatMap((user) => evaluateUser(user, NOW, settings)),
+      users,
+      NOW,
+      validateAuditConfig(),
+    );
     // root-access-key fires on any active root key.
     expect(account.root.keys.some((key) => key.active)).toBe(true);
     const rules = new Set<string>(['root-access-key', ...findings.map((finding) => finding.rule)]);
     expect([...rules].sort()).toEqual([...RULE_IDS].sort());
+    expect(exempted.map((finding) => `${finding.rule} ${finding.userName}`)).toEqual([
+      'key-too-old vendor-sftp',
+    ]);
 
     const steps = [...account.users()]
       .filter((user) => user.keys.length === 2)

@@ -16,14 +16,20 @@ function ago(now: Date, days: number, hours = 0): Date {
 
 const used = (date: Date, service: string, region: string): FakeLastUsed => ({ date, service, region });
 
+/** The UTC day `days` after `now` (before, when negative), as an exemption tag writes it: `YYYY-MM-DD`. */
+const day = (now: Date, days: number): string =>
+  new Date(now.getTime() + days * DAY_MS).toISOString().slice(0, 10);
+
 /**
  * The demo account "123456789012" ("acme-staging"). With the default thresholds (90 days, warn 7, unused 45):
  * - root: an active access key (`root-access-key`);
  * - `deploy-bot`: 120 days old, used yesterday, with a description tag (`key-too-old`);
- * - `reporting-etl`: 86 days old (`key-expiring`);
+ * - `reporting-etl`: 86 days old (`key-expiring`), with an exemption tag whose date does not parse
+ *   (`invalid-exemption`);
  * - two keys, one user per rotation step: `data-sync` (old key idle since the new one was created),
  *   `build-agent` (both in use), `legacy-app` (one inactive), `analytics` (one never used);
- * - `old-cron`: last used 60 days ago, `monitoring.agent_01`: never used in 50 days (`key-unused`);
+ * - `vendor-sftp`: 100 days old but exempted by a tag until 60 days from now (listed under `exempted`);
+ * - `old-cron` (whose exemption ran out 3 days ago: `exemption-expired`): last used 60 days ago, `monitoring.agent_01`: never used in 50 days (`key-unused`);
  * - `former-contractor`: an inactive key (`inactive-key`);
  * - `ses-smtp-user.20260301`: an SES SMTP user with an old key;
  * - healthy: `ci+deploy@acme.example` (10 days old, used today), `backup=nightly,eu`, and `alice.admin`
@@ -53,7 +59,11 @@ export function buildSampleAccount(now: Date): FakeIamAccount {
     description: 'deploy pipeline in github actions',
   });
 
-  account.addUser({ userName: 'reporting-etl', createDate: ago(now, 300), tags: team('data') });
+  account.addUser({
+    userName: 'reporting-etl',
+    createDate: ago(now, 300),
+    tags: [...team('data'), { Key: 'iam-key-auditor:exempt', Value: 'someday when the ETL is rewritten' }],
+  });
   account.addKey('reporting-etl', {
     createDate: ago(now, 86),
     lastUsed: used(ago(now, 0, 2), 'athena', 'eu-west-1'),
@@ -95,8 +105,28 @@ export function buildSampleAccount(now: Date): FakeIamAccount {
   });
   account.addKey('analytics', { createDate: ago(now, 3) });
 
-  account.addUser({ userName: 'old-cron', createDate: ago(now, 500) });
+  account.addUser({
+    userName: 'old-cron',
+    createDate: ago(now, 500),
+    tags: [{ Key: 'iam-key-auditor:exempt', Value: `${day(now, -3)} waiting for the cron migration` }],
+  });
   account.addKey('old-cron', { createDate: ago(now, 80), lastUsed: used(ago(now, 60), 'ec2', 'us-west-2') });
+
+  account.addUser({
+    userName: 'vendor-sftp',
+    createDate: ago(now, 300),
+    tags: [
+      ...team('data'),
+      {
+        Key: 'iam-key-auditor:exempt',
+        Value: `${day(now, 60)} the vendor rotates its SFTP key quarterly only`,
+      },
+    ],
+  });
+  account.addKey('vendor-sftp', {
+    createDate: ago(now, 100),
+    lastUsed: used(ago(now, 2), 's3', 'eu-west-2'),
+  });
 
   account.addUser({ userName: 'monitoring.agent_01', createDate: ago(now, 55), tags: team('sre') });
   account.addKey('monitoring.agent_01', { createDate: ago(now, 50) });

@@ -14,6 +14,7 @@
  * 25 with bounded retries of unprocessed items. Every failure is a `StateStoreError` whose message names the table
  * and the operation and never contains item values, so the caller can say why in the report.
  */
+import type { OpenFindingState } from '../domain/changes';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
@@ -24,20 +25,7 @@ import {
 import { DAY_MS } from '../domain/time';
 import { findingId, RULE_IDS, type RuleId } from '../domain/types';
 
-/** The state of one open finding, as the engine reads and writes it. */
-export interface OpenFindingState {
-  /** `findingId(...)`: `rule|user|key`. */
-  id: string;
-  rule: RuleId;
-  userName: string;
-  accessKeyId?: string;
-  /** ISO 8601 instant of the first audit that saw the finding. */
-  firstSeenAt: string;
-  /** ISO 8601 instant of the latest audit that saw the finding. */
-  lastSeenAt: string;
-  /** ISO 8601 instant the finding was last alerted, absent if never. */
-  lastAlertedAt?: string;
-}
+export type { OpenFindingState };
 
 /** The table's partition key (S): the account id. */
 export const PARTITION_KEY = 'pk';

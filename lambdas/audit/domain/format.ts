@@ -1,6 +1,13 @@
 /** Text helpers shared by the report's plain-text renderings (the CLI table, the SNS message). Pure. */
 import type { AuditReport } from './report';
-import type { LastUsed } from './types';
+import {
+  RULE_IDS,
+  type Exemption,
+  type ExemptedFinding,
+  type Finding,
+  type LastUsed,
+  type ResolvedFinding,
+} from './types';
 
 /** `2026-11-26 s3 eu-west-2` (date, then service and region where AWS gives them), or `never used`. */
 export function lastUsedText(lastUsed: LastUsed | null): string {
@@ -38,4 +45,79 @@ export function sourceText(report: Pick<AuditReport, 'source'>): string {
   return report.source.type === 'credential-report'
     ? `credential report generated ${report.source.generatedAt}, verified live`
     : `live IAM calls (${report.source.reason})`;
+}
+
+/** How many of the findings are new since the last audit (every one of them when the state was unavailable). */
+export function newFindingsCount(findings: Pick<Finding, 'isNew'>[]): number {
+  return findings.filter((f) => f.isNew).length;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
+
+/**
+ * `Since the last audit: 2 new, 1 resolved, 3 still open (1 escalated).`; null when the report has no `changes`
+ * (no state store).
+ */
+export function changesText(report: Pick<AuditReport, 'changes' | 'findings'>): string | null {
+  if (!report.changes) return null;
+  const fresh = newFindingsCount(report.findings);
+  const escalated = report.findings.filter((f) => f.escalated).length;
+  return (
+    `Since the last audit: ${count(fresh)} new, ${count(report.changes.resolved.length)} resolved, ` +
+    `${count(report.findings.length - fresh)} still open${escalated ? ` (${count(escalated)} escalated)` : ''}.`
+  );
+}
+
+/** A state error's reason is an error message: kept to this many characters where it is shown. */
+const MAX_STATE_ERROR_CHARS = 300;
+
+/** `State unavailable (<reason>): every finding is shown as new.`; null when the state store answered. */
+export function stateErrorText(report: Pick<AuditReport, 'changes'>): string | null {
+  const reason = report.changes?.stateError;
+  if (reason === undefined) return null;
+  const shown =
+    reason.length > MAX_STATE_ERROR_CHARS ? `${reason.slice(0, MAX_STATE_ERROR_CHARS - 3)}...` : reason;
+  return `State unavailable (${shown}): every finding is shown as new.`;
+}
+
+/** `until 2026-12-31`, or `until 2026-12-31 at the earliest` when the exemptions end on different days. */
+export function exemptedUntilText(exempted: Pick<ExemptedFinding, 'exemption'>[]): string {
+  const untils = [...new Set(exempted.map((f) => f.exemption.until))].sort();
+  return `until ${untils[0] ?? '?'}${untils.length > 1 ? ' at the earliest' : ''}`;
+}
+
+/** `2 findings exempted (until 2026-12-31 at the earliest)`; null when none is. */
+export function exemptedText(report: Pick<AuditReport, 'exempted'>): string | null {
+  const { exempted } = report;
+  return exempted.length
+    ? `${plural(exempted.length, 'finding')} exempted (${exemptedUntilText(exempted)})`
+    : null;
+}
+
+/** Resolved findings in a stable order: by rule (as `RULE_IDS` lists them), then user, then key. */
+export function compareResolved(a: ResolvedFinding, b: ResolvedFinding): number {
+  const text = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return (
+    RULE_IDS.indexOf(a.rule) - RULE_IDS.indexOf(b.rule) ||
+    text(a.userName, b.userName) ||
+    text(a.accessKeyId ?? '', b.accessKeyId ?? '')
+  );
+}
+
+/** `key-unused: zed, AKIA..., first seen 2026-10-19` */
+export function resolvedText(resolved: ResolvedFinding): string {
+  const key = resolved.accessKeyId ? `, ${resolved.accessKeyId}` : '';
+  return `${resolved.rule}: ${resolved.userName}${key}, first seen ${resolved.firstSeenAt.slice(0, 10)}`;
+}
+
+/**
+ * Where an exemption is and what it says: `tag audit-exempt = "2026-13-01 x"` for one that did not parse,
+ * `tag audit-exempt for key-too-old: until 2026-11-01, reason "migration"` otherwise (`stack props` for the props).
+ */
+export function exemptionDescription(exemption: Exemption): string {
+  const where = exemption.source === 'tag' ? `tag ${exemption.tagKey ?? '(key unknown)'}` : 'stack props';
+  if (exemption.raw !== undefined) return `${where} = "${exemption.raw}"`;
+  const rules = exemption.rules?.length ? ` for ${exemption.rules.join(', ')}` : '';
+  return `${where}${rules}: until ${exemption.until}, reason "${exemption.reason}"`;
 }

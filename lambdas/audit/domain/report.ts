@@ -70,6 +70,8 @@ export interface ReportInput {
   usersScanned: number;
   keysScanned: number;
   findings: Finding[];
+  /** Findings an exemption covers. */
+  exempted?: ExemptedFinding[];
   usersNotFound?: string[];
   /** Users the audit did not reach, and why; absent or empty when it covered everyone. */
   notAudited?: { reason: string; users: string[] };
@@ -97,11 +99,21 @@ function countBy<K extends string>(keys: readonly K[], values: K[]): Record<K, n
   return counts;
 }
 
-/** True when there is nothing to tell a person: no finding, no named user missing, every user covered. */
+/**
+ * True when there is nothing to tell a person: no finding, no named user missing, every user covered, nothing
+ * resolved since the last audit (good news is news) and the state store answered.
+ */
 export function isCleanAudit(
-  report: Pick<AuditReport, 'findings' | 'usersNotFound' | 'incomplete'>,
+  report: Pick<AuditReport, 'findings' | 'usersNotFound' | 'incomplete'> &
+    Partial<Pick<AuditReport, 'changes'>>,
 ): boolean {
-  return report.findings.length === 0 && report.usersNotFound.length === 0 && !report.incomplete;
+  return (
+    report.findings.length === 0 &&
+    report.usersNotFound.length === 0 &&
+    !report.incomplete &&
+    (report.changes?.resolved.length ?? 0) === 0 &&
+    report.changes?.stateError === undefined
+  );
 }
 
 /** Builds the report: sorts the findings and counts them by rule and severity. */
@@ -129,7 +141,7 @@ export function buildReport(input: ReportInput): AuditReport {
       ),
     },
     findings,
-    exempted: [],
+    exempted: [...(input.exempted ?? [])].sort(compareFindings),
     usersNotFound: [...(input.usersNotFound ?? [])].sort(compareText),
     ...(input.notAudited && input.notAudited.users.length > 0
       ? {

@@ -38,7 +38,8 @@ interface UserRule {
 }
 
 const isActive = (key: Pick<AccessKey, 'status'>): boolean => key.status === 'Active';
-const byCreation = (a: AccessKey, b: AccessKey): number => Date.parse(a.createdAt) - Date.parse(b.createdAt);
+const byCreation = (a: Pick<AccessKey, 'createdAt'>, b: Pick<AccessKey, 'createdAt'>): number =>
+  Date.parse(a.createdAt) - Date.parse(b.createdAt);
 
 /** When a key last counted as in use: its last use, or its creation if it was never used. */
 function lastActivity(key: AccessKey): string {
@@ -318,4 +319,33 @@ export function keysNeedingLastUse<K extends Pick<AccessKey, 'status' | 'created
   return keys.filter(
     (key) => isActive(key) && olderThanDays(key.createdAt, now, settings.thresholds.unusedDays),
   );
+}
+
+/**
+ * Of keys whose last use the credential report gives, those a use since the report could still change the
+ * verdict of, so their last use must be read live: an Active key the report shows unused (or never used) for
+ * long enough to be `key-unused`; and, for a user holding two Active keys, a key the report shows never used, or
+ * the older key when the report shows it idle since the newer one was created. A newer use can only make a key
+ * more recently used, so every other verdict the report gives stands.
+ */
+export function keysUnsettledByReport<K extends Pick<AccessKey, 'status' | 'createdAt' | 'lastUsed'>>(
+  keys: K[],
+  now: Date,
+  settings: RuleSettings,
+): K[] {
+  const { unusedDays } = settings.thresholds;
+  const [older, newer] = [...keys].sort(byCreation);
+  const twoActive = keys.length >= 2 && keys.every(isActive);
+  return keys.filter((key) => {
+    if (!isActive(key)) return false;
+    const mayBeUnused =
+      olderThanDays(key.createdAt, now, unusedDays) &&
+      olderThanDays(key.lastUsed?.date ?? key.createdAt, now, unusedDays);
+    if (mayBeUnused) return true;
+    if (!twoActive) return false;
+    if (key.lastUsed === null) return true;
+    return (
+      key === older && newer !== undefined && Date.parse(key.lastUsed.date) < Date.parse(newer.createdAt)
+    );
+  });
 }

@@ -19,17 +19,33 @@
  *   the same whether or not Slack decodes entities in plain text.
  * Our own formatting (bold labels, the runbook link from config) is not escaped, except that the runbook URL is
  * percent-encoded where `|`, `<`, `>` or a space would break the link syntax, and `&` is sent as `&amp;`.
+ * The mentions from config (`SlackMentions`) are the only `<…>` sent as they are, and only in the two shapes a
+ * mention has (`<!subteam^ID>`, `<@U…>`); anything else in their place is shown as inline code.
+ *
+ * ## Changes since the last audit
+ * When the report carries `changes`, the digest leads with the findings new since the last audit, then those
+ * resolved since, then those still open with how many days each has been open (escalated ones marked). Without
+ * `changes` (no state store) it lists the findings by rule, as it always has.
  */
 import type { ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { CleanAuditMode } from './notification';
-import { incompleteText } from './format';
+import {
+  compareResolved,
+  exemptedUntilText,
+  incompleteText,
+  newFindingsCount,
+  stateErrorText,
+} from './format';
 import { isCleanAudit, type AuditReport } from './report';
 import {
   RULE_IDS,
   SEVERITIES,
+  type Exemption,
+  type ExemptedFinding,
   type Finding,
   type KeyDetails,
   type LastUsed,
+  type ResolvedFinding,
   type RotationStep,
   type RuleId,
   type Severity,
@@ -41,9 +57,32 @@ export interface SlackMessage {
   blocks: KnownBlock[];
 }
 
+/**
+ * Mentions from config, each `<!subteam^ID>` (a user group) or `<@U…>` (a person). Trusted and validated before they
+ * get here; a value of another shape is shown as inline code rather than sent as markup.
+ */
+export interface SlackMentions {
+  /** Team name (as the users' team tag gives it) to its mention, shown beside the team's findings once per message. */
+  teams?: Record<string, string>;
+  /** Shown beside the first escalated finding of each message. */
+  escalation?: string;
+}
+
+/** Whom a digest is for; without it, the digest covers every finding. */
+export type SlackAudience =
+  /** One team's digest, for its own webhook: only the findings it owns; the header names the team. */
+  | { team: string }
+  /**
+   * The default channel when these teams have webhooks of their own: every finding except theirs (unowned ones
+   * included), and one line saying how many went to those teams.
+   */
+  | { exceptTeams: string[] };
+
 export interface SlackDigestOptions {
-  /** What a clean audit (no findings, no users not found) produces: one short message, or nothing. */
+  /** What an audit with nothing to tell produces (see `hasNothingToTell`): one short message, or nothing. */
   clean: CleanAuditMode;
+  mentions?: SlackMentions;
+  audience?: SlackAudience;
 }
 
 /** Slack: "You can include up to 50 blocks in each message" (Block Kit blocks reference). */
@@ -119,6 +158,18 @@ function linkUrl(url: string): string {
     .replace(/&/g, '&amp;');
 }
 
+const MENTION = /^<(?:!subteam\^[A-Z0-9]+|@[UW][A-Z0-9]+)>$/;
+
+/** True for a Slack mention this digest sends as markup: `<!subteam^ID>` or `<@U…>` (`<@W…>` in Enterprise Grid). */
+export function isSlackMention(text: string): boolean {
+  return MENTION.test(text);
+}
+
+/** A mention from config as markup, or, should it not have a mention's shape, as inline code. */
+function mentionText(mention: string): string {
+  return isSlackMention(mention) ? mention : code(mention);
+}
+
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
@@ -181,7 +232,14 @@ function actionText(finding: Finding, maxDescription: number): string {
   for (const id of new Set(keyIds)) {
     if (id) renderers.push({ pattern: word(escapeRegExp(id)), render: asCode });
   }
-  const descriptions = [finding.description, ...(finding.keys ?? []).map((k) => k.description)];
+  if (finding.exemption?.tagKey) {
+    renderers.push({ pattern: word(escapeRegExp(finding.exemption.tagKey)), render: asCode });
+  }
+  const descriptions = [
+    finding.description,
+    ...(finding.keys ?? []).map((k) => k.description),
+    finding.exemption?.raw,
+  ];
   for (const description of new Set(descriptions)) {
     if (description) {
       renderers.push({
@@ -213,12 +271,31 @@ function keyLine(key: KeyDetails, maxDescription: number): string {
   );
 }
 
-function renderFinding(finding: Finding, maxDescription: number): string {
+/** The exemption an `invalid-exemption` or `exemption-expired` finding is about: where it is, and what it says. */
+function exemptionText(exemption: Exemption, maxValue: number): string {
+  const where =
+    exemption.source === 'tag'
+      ? `tag ${exemption.tagKey === undefined ? '(key unknown)' : code(truncate(exemption.tagKey, 128))}`
+      : 'stack props';
+  if (exemption.raw !== undefined) return `Exemption: ${where} = ${code(truncate(exemption.raw, maxValue))}`;
+  const rules = exemption.rules?.length ? ` for ${exemption.rules.map((r) => code(r)).join(', ')}` : '';
+  return (
+    `Exemption: ${where}${rules} · until ${code(truncate(exemption.until, 32))} · ` +
+    `reason ${code(truncate(exemption.reason, maxValue))}`
+  );
+}
+
+function renderFinding(finding: Finding, maxDescription: number, tracking: string | null): string {
   const lines: string[] = [];
   if (finding.rule === 'root-access-key') {
     lines.push(
       `*Root account* (${code(finding.userName)}) · status ${finding.status ?? 'unknown'} · ${ageText(finding.ageDays)}`,
       `Last use: ${lastUsedText(finding.lastUsed)}`,
+    );
+  } else if (finding.exemption) {
+    lines.push(
+      `*${code(finding.userName)}* · ${finding.accessKeyId ? code(finding.accessKeyId) : 'all keys'}`,
+      exemptionText(finding.exemption, maxDescription),
     );
   } else if (finding.keys) {
     lines.push(
@@ -240,25 +317,85 @@ function renderFinding(finding: Finding, maxDescription: number): string {
     );
   }
   lines.push(`*Action:* ${actionText(finding, maxDescription)}`, runbookLink(finding.runbookUrl));
+  if (tracking) lines.splice(1, 0, tracking);
   return lines.join('\n');
+}
+
+/** Answers whether an item should carry this mention: true the first time in a message, false after. */
+type Mention = (mention: string) => boolean;
+
+/** A team name comes from a tag (up to 256 characters): bounded where it is shown. */
+const MAX_TEAM_CHARS = 64;
+
+/** A tag names a team in any case (`Platform` is the map's `platform`), as the routing of findings has it. */
+function sameTeam(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+/** The map's value for a team: under its own name first, then under a name that differs only in case. */
+function teamEntry(map: Record<string, string>, team: string): string | undefined {
+  if (Object.hasOwn(map, team)) return map[team];
+  return Object.entries(map).find(([name]) => sameTeam(name, team))?.[1];
+}
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/**
+ * The line under a finding's first line that says how long it has been open (escalated ones marked, with the
+ * escalation mention) and whose it is (`team `platform`` with the team's mention, or `no owner`). Null when the
+ * finding carries none of that (no state store, owners not resolved): the finding then reads as it always has.
+ */
+function trackingLine(finding: Finding, mentions: SlackMentions, mention: Mention): string | null {
+  const parts: string[] = [];
+  const open =
+    !finding.isNew && finding.openDays !== undefined ? `open ${plural(finding.openDays, 'day')}` : null;
+  if (finding.escalated) {
+    const escalation = mentions.escalation;
+    parts.push(
+      `:rotating_light: *${open ?? 'open'} — escalated*` +
+        (escalation && mention(escalation) ? ` ${mentionText(escalation)}` : ''),
+    );
+  } else if (open) {
+    parts.push(open);
+  }
+  if (finding.owner === null) {
+    parts.push('no owner');
+  } else if (finding.owner !== undefined) {
+    const teamMention = teamEntry(mentions.teams ?? {}, finding.owner);
+    parts.push(
+      `team ${code(truncate(finding.owner, MAX_TEAM_CHARS))}` +
+        (typeof teamMention === 'string' && mention(teamMention) ? ` ${mentionText(teamMention)}` : ''),
+    );
+  }
+  return parts.length ? capitalize(parts.join(' · ')) : null;
 }
 
 /**
  * One finding as mrkdwn, within a section's 3,000 characters. Never split across sections. IAM caps a tag value
  * at 256 characters and a user name at 64, so a finding is far below the limit; should one still exceed it, its
- * description is truncated with an ellipsis, and as a last resort the text itself is cut (at a safe point).
+ * description (or the exemption's value) is truncated with an ellipsis, and as a last resort the text itself is
+ * cut (at a safe point). `tracking` is the line of days open and owner, when there is one.
  */
-export function formatFinding(finding: Finding, maxChars = MAX_SECTION_TEXT_CHARS): string {
-  let text = renderFinding(finding, Number.POSITIVE_INFINITY);
+export function formatFinding(
+  finding: Finding,
+  maxChars = MAX_SECTION_TEXT_CHARS,
+  tracking: string | null = null,
+): string {
+  let text = renderFinding(finding, Number.POSITIVE_INFINITY, tracking);
   if (text.length <= maxChars) return text;
   const longest = Math.max(
     0,
-    ...[finding.description, ...(finding.keys ?? []).map((k) => k.description)].map((d) => d?.length ?? 0),
+    ...[
+      finding.description,
+      ...(finding.keys ?? []).map((k) => k.description),
+      finding.exemption?.raw,
+      finding.exemption?.reason,
+    ].map((d) => d?.length ?? 0),
   );
   // The description can appear twice per key (where used, and quoted in the action); shorten it enough.
   const overflow = text.length - maxChars;
   const copies = 2 * Math.max(1, finding.keys?.length ?? 1);
-  text = renderFinding(finding, Math.max(16, longest - Math.ceil(overflow / copies) - 1));
+  text = renderFinding(finding, Math.max(16, longest - Math.ceil(overflow / copies) - 1), tracking);
   if (text.length <= maxChars) return text;
   return cutSafely(text, maxChars);
 }
@@ -294,9 +431,75 @@ function sourceText(report: AuditReport): string {
     : `Source: live IAM calls (${escapeText(truncate(report.source.reason, 500))})`;
 }
 
-function ruleGroups(report: AuditReport): { rule: RuleId; severity: Severity; findings: Finding[] }[] {
+/** What one digest covers: the whole report, one team's share of it, or all but some teams' shares. */
+interface DigestView {
+  report: AuditReport;
+  /** The team a team's digest is for; null otherwise. */
+  team: string | null;
+  findings: Finding[];
+  exempted: ExemptedFinding[];
+  /** Resolved since the last audit; empty in a team's digest, as a resolved finding does not say whose it was. */
+  resolved: ResolvedFinding[];
+  /** For `exceptTeams`: the findings left to those teams' own channels, and the teams that have some. */
+  elsewhere: { findings: number; teams: string[] };
+}
+
+function viewOf(report: AuditReport, audience: SlackAudience | undefined): DigestView {
+  const resolved = report.changes?.resolved ?? [];
+  const none = { findings: 0, teams: [] };
+  const ownedBy = (team: string) => (f: Finding) => typeof f.owner === 'string' && sameTeam(f.owner, team);
+  if (!audience) {
+    const { findings, exempted } = report;
+    return { report, team: null, findings, exempted, resolved, elsewhere: none };
+  }
+  if ('team' in audience) {
+    const owned = ownedBy(audience.team);
+    return {
+      report,
+      team: audience.team,
+      findings: report.findings.filter(owned),
+      exempted: report.exempted.filter(owned),
+      resolved: [],
+      elsewhere: none,
+    };
+  }
+  const routed = audience.exceptTeams.map(ownedBy);
+  const ours = (f: Finding) => !routed.some((owned) => owned(f));
+  const findings = report.findings.filter(ours);
+  const teams = audience.exceptTeams.filter((team) => report.findings.some(ownedBy(team)));
+  return {
+    report,
+    team: null,
+    findings,
+    exempted: report.exempted.filter(ours),
+    resolved,
+    elsewhere: { findings: report.findings.length - findings.length, teams: [...teams].sort() },
+  };
+}
+
+/**
+ * True when a digest has nothing to tell its channel: no finding of its own and, but for a team's digest, no user
+ * named in a re-audit missing, every user covered, nothing resolved since the last audit (good news is news) and
+ * the state store answered. A team's channel hears only of its own findings: the account's news goes to the
+ * default channel. Exempted findings, and findings sent to teams' own channels, do not count.
+ */
+export function hasNothingToTell(report: AuditReport, audience?: SlackAudience): boolean {
+  return nothingToTell(viewOf(report, audience));
+}
+
+function nothingToTell(view: DigestView): boolean {
+  const { report, findings } = view;
+  if (view.team !== null) return findings.length === 0;
+  return (
+    isCleanAudit({ findings, usersNotFound: report.usersNotFound, incomplete: report.incomplete }) &&
+    view.resolved.length === 0 &&
+    report.changes?.stateError === undefined
+  );
+}
+
+function ruleGroups(findings: Finding[]): { rule: RuleId; severity: Severity; findings: Finding[] }[] {
   const groups = new Map<RuleId, Finding[]>();
-  for (const finding of report.findings) {
+  for (const finding of findings) {
     const list = groups.get(finding.rule) ?? [];
     list.push(finding);
     groups.set(finding.rule, list);
@@ -345,6 +548,21 @@ function listChunks(label: string, names: string[], max = MAX_SECTION_TEXT_CHARS
   return chunks;
 }
 
+/** Joins lines into chunks of at most `max` characters, each line whole. */
+function lineChunks(lines: string[], max: number): string[] {
+  const chunks: string[] = [];
+  let current = '';
+  for (const line of lines) {
+    if (current && current.length + 1 + line.length > max) {
+      chunks.push(current);
+      current = '';
+    }
+    current = current ? `${current}\n${line}` : line;
+  }
+  if (current) chunks.push(current);
+  return chunks;
+}
+
 function section(text: string): SectionBlock {
   return { type: 'section', text: { type: 'mrkdwn', text } };
 }
@@ -371,13 +589,26 @@ function blockTextLength(block: KnownBlock): number {
   );
 }
 
-/** Lays blocks out into messages within the limits: sections packed with whole items, headings repeated. */
+/** A group's heading, repeated as "(continued)" in a new message; `intro` opens the group's first placement only. */
+interface Heading {
+  text: string;
+  intro?: string;
+}
+
+/** An item's text, or a function that renders it given which mentions its message already holds. */
+type ItemText = string | ((mention: Mention) => string);
+
+/**
+ * Lays blocks out into messages within the limits: sections packed with whole items, headings repeated, and each
+ * mention an item asks for sent once per message.
+ */
 class MessagePacker {
   readonly messages: KnownBlock[][] = [];
   private blocks: KnownBlock[] = [];
   private chars = MAX_HEADER_TEXT_CHARS; // the header, added once the message count is known
   private buffer = '';
   private headingInMessage: string | null = null;
+  private mentioned = new Set<string>();
   private readonly placed = new Map<string, number>();
 
   /** Blocks the first message opens with (summary, source); they must fit an empty message. */
@@ -388,10 +619,19 @@ class MessagePacker {
   }
 
   /** Adds one item (never split) under `heading`, repeated as "(continued)" at the top of a new message. */
-  addItem(group: string, heading: string | null, item: string): void {
+  addItem(group: string, heading: Heading | null, item: ItemText): void {
     const needsHeading = heading !== null && this.headingInMessage !== group;
     const headingText = needsHeading ? this.headingText(group, heading) : '';
-    if (!this.fits(item, needsHeading ? headingText : null)) {
+    const asked = new Set<string>();
+    const text =
+      typeof item === 'string'
+        ? item
+        : item((mention) => {
+            if (this.mentioned.has(mention) || asked.has(mention)) return false;
+            asked.add(mention);
+            return true;
+          });
+    if (!this.fits(text, needsHeading ? headingText : null)) {
       this.newMessage();
       this.addItem(group, heading, item);
       return;
@@ -402,10 +642,11 @@ class MessagePacker {
       this.chars += headingText.length;
       this.headingInMessage = group;
     }
-    if (this.buffer && this.buffer.length + 2 + item.length > MAX_SECTION_TEXT_CHARS) this.flushSection();
-    this.chars += (this.buffer ? 2 : 0) + item.length;
-    this.buffer = this.buffer ? `${this.buffer}\n\n${item}` : item;
+    if (this.buffer && this.buffer.length + 2 + text.length > MAX_SECTION_TEXT_CHARS) this.flushSection();
+    this.chars += (this.buffer ? 2 : 0) + text.length;
+    this.buffer = this.buffer ? `${this.buffer}\n\n${text}` : text;
     this.placed.set(group, (this.placed.get(group) ?? 0) + 1);
+    for (const mention of asked) this.mentioned.add(mention);
   }
 
   finish(): KnownBlock[][] {
@@ -414,8 +655,9 @@ class MessagePacker {
     return this.messages;
   }
 
-  private headingText(group: string, heading: string): string {
-    return (this.placed.get(group) ?? 0) > 0 ? `${heading} (continued)` : heading;
+  private headingText(group: string, heading: Heading): string {
+    if ((this.placed.get(group) ?? 0) > 0) return `${heading.text} (continued)`;
+    return heading.intro ? `${heading.intro}\n${heading.text}` : heading.text;
   }
 
   private fits(item: string, headingText: string | null): boolean {
@@ -440,6 +682,7 @@ class MessagePacker {
     this.blocks = [];
     this.chars = MAX_HEADER_TEXT_CHARS;
     this.headingInMessage = null;
+    this.mentioned = new Set();
   }
 }
 
@@ -448,61 +691,170 @@ function header(text: string): HeaderBlock {
   return { type: 'header', text: { type: 'plain_text', text, emoji: false } };
 }
 
-function headerText(report: AuditReport, part: string): string {
-  const base = `IAM key audit: ${plainText(accountPlain(report))}`;
+function headerText(view: DigestView, part: string): string {
+  const team = view.team === null ? '' : ` for team ${plainText(truncate(view.team, MAX_TEAM_CHARS))}`;
+  const base = `IAM key audit${team}: ${plainText(accountPlain(view.report))}`;
   return truncate(base, MAX_HEADER_TEXT_CHARS - part.length) + part;
 }
 
-function countsText(report: AuditReport): string {
-  const counts = ruleGroups(report).map((g) => `${g.rule} ${g.findings.length}`);
-  return counts.join(', ');
+function countsText(findings: Finding[]): string {
+  return ruleGroups(findings)
+    .map((g) => `${g.rule} ${g.findings.length}`)
+    .join(', ');
 }
 
-function healthyMessage(report: AuditReport): SlackMessage {
+/** New, resolved and still open since the last audit; a team's digest leaves out resolved (they are not its own). */
+function changeCounts(view: DigestView): { label: string; count: number }[] {
+  const fresh = newFindingsCount(view.findings);
+  return [
+    { label: 'new', count: fresh },
+    ...(view.team === null ? [{ label: 'resolved', count: view.resolved.length }] : []),
+    { label: 'still open', count: view.findings.length - fresh },
+  ];
+}
+
+/** `:mute: *3 findings exempted* (until 2026-12-31 at the earliest): not alerted, see the report.` */
+function exemptedText(exempted: ExemptedFinding[]): string {
+  const until = escapeText(truncate(exemptedUntilText(exempted), 64));
+  return `:mute: *${plural(exempted.length, 'finding')} exempted* (${until}): not alerted, see the report.`;
+}
+
+function elsewhereText(elsewhere: DigestView['elsewhere']): string {
+  const teams = elsewhere.teams.map((t) => code(truncate(t, MAX_TEAM_CHARS)));
+  return (
+    `:arrow_right: *${plural(elsewhere.findings, 'finding')}* of ${teams.length === 1 ? 'team' : 'teams'} ` +
+    `${teams.join(', ')} went to their own channels.`
+  );
+}
+
+function teamText(view: DigestView): string {
+  return view.team === null ? '' : ` for team ${code(truncate(view.team, MAX_TEAM_CHARS))}`;
+}
+
+function summaryText(view: DigestView): string {
+  const { report } = view;
+  const { summary } = report;
+  const total = view.findings.length;
+  const head =
+    `*${plural(total, 'finding')}*${teamText(view)} in ${plural(summary.usersScanned, 'user')} and ` +
+    `${plural(summary.keysScanned, 'key')} of ${accountText(report)}`;
+  const byRule = ruleGroups(view.findings)
+    .map((g) => `*${g.rule}* ${g.findings.length}`)
+    .join(' · ');
+  if (!report.changes) return total ? `${head}: ${byRule}` : head;
+  const escalated = view.findings.filter((f) => f.escalated).length;
+  const changes = [
+    ...changeCounts(view).map(({ label, count }) => `*${count} ${label}*`),
+    ...(escalated ? [`:rotating_light: *${escalated} escalated*`] : []),
+  ].join(' · ');
+  return `${head}: ${changes}${total ? `\nBy rule: ${byRule}` : ''}`;
+}
+
+function fallbackText(view: DigestView): string {
+  const { report } = view;
+  const total = view.findings.length;
+  const counts = report.changes
+    ? ` (${changeCounts(view)
+        .map(({ label, count }) => `${count} ${label}`)
+        .join(', ')})`
+    : total
+      ? ` (${countsText(view.findings)})`
+      : '';
+  const team = view.team === null ? '' : ` for team ${escapeText(truncate(view.team, MAX_TEAM_CHARS))}`;
+  return `IAM key audit of ${escapeText(accountPlain(report))}${team}: ${plural(total, 'finding')}${counts}`;
+}
+
+function healthyMessage(view: DigestView): SlackMessage {
+  const { report } = view;
   const keys = plural(report.summary.keysScanned, 'key');
   const all = report.summary.keysScanned === 1 ? 'The 1 key' : `All ${keys}`;
   const scope =
     report.scope.type === 'users' ? ` (manual re-audit of ${plural(report.scope.users.length, 'user')})` : '';
+  const account = accountPlain(report);
+  // "Healthy" only when nothing was set aside: exempted findings, or findings sent to teams' own channels.
+  const [sentence, text] =
+    view.team !== null
+      ? [
+          `No findings for team ${code(truncate(view.team, MAX_TEAM_CHARS))} in ${accountText(report)}${scope}: nothing to do.`,
+          `No findings for team ${escapeText(truncate(view.team, MAX_TEAM_CHARS))} in ${escapeText(account)}${scope}`,
+        ]
+      : view.exempted.length || view.elsewhere.findings
+        ? [
+            `Nothing to do here for the ${keys} of ${accountText(report)}${scope}.`,
+            `Nothing to do here for the ${keys} of ${escapeText(account)}${scope}`,
+          ]
+        : [
+            `${all} of ${accountText(report)} healthy${scope}: nothing to do.`,
+            `${all} of ${escapeText(account)} healthy${scope}`,
+          ];
   return {
-    text: truncate(`${all} of ${escapeText(accountPlain(report))} healthy${scope}`, MAX_FALLBACK_TEXT_CHARS),
+    text: truncate(text, MAX_FALLBACK_TEXT_CHARS),
     blocks: [
-      section(
-        truncate(
-          `:white_check_mark: ${all} of ${accountText(report)} healthy${scope}: nothing to do.`,
-          MAX_SECTION_TEXT_CHARS,
-        ),
-      ),
+      section(truncate(`:white_check_mark: ${sentence}`, MAX_SECTION_TEXT_CHARS)),
+      ...(view.elsewhere.findings ? [section(elsewhereText(view.elsewhere))] : []),
+      ...(view.exempted.length ? [section(exemptedText(view.exempted))] : []),
       context([sourceText(report), `Audited ${escapeText(report.auditedAt)}`]),
     ],
   };
 }
 
+/** Adds findings grouped by rule, most severe first; `part` keeps the groups of "new" and "still open" apart. */
+function addFindings(
+  packer: MessagePacker,
+  view: DigestView,
+  mentions: SlackMentions,
+  findings: Finding[],
+  part: { name: string; intro?: string; count: (n: number) => string },
+): void {
+  ruleGroups(findings).forEach((group, i) => {
+    const heading: Heading = {
+      text:
+        `*${SEVERITY_LABEL[group.severity]} · ${group.rule}*: ${ruleMeaning(group.rule, view.report)} ` +
+        `(${part.count(group.findings.length)})`,
+      ...(i === 0 && part.intro ? { intro: part.intro } : {}),
+    };
+    for (const finding of group.findings) {
+      packer.addItem(`${part.name}:${group.rule}`, heading, (mention) =>
+        formatFinding(finding, MAX_SECTION_TEXT_CHARS, trackingLine(finding, mentions, mention)),
+      );
+    }
+  });
+}
+
+/** A resolved finding in one line: rule, user, key and the day it was first seen. */
+function resolvedLine(resolved: ResolvedFinding): string {
+  return [
+    `• *${escapeText(resolved.rule)}*`,
+    code(truncate(resolved.userName, 128)),
+    ...(resolved.accessKeyId ? [code(truncate(resolved.accessKeyId, 128))] : []),
+    `first seen ${escapeText(resolved.firstSeenAt.slice(0, 10))}`,
+  ].join(' · ');
+}
+
+/** Resolved findings go in sections of this many characters at most: a few dozen lines each. */
+const RESOLVED_CHUNK_CHARS = 1500;
+
 /**
- * The Slack digest of an audit: a header with the account, the counts by rule and the source, then the findings
- * grouped by rule, most severe first, split into numbered messages ("(2/7)") within Slack's limits.
- * A clean audit (no findings, no users not found) gives one "all keys healthy" message, or none when `silent`.
+ * The Slack digest of an audit: a header with the account, the counts and the source, then the findings grouped
+ * by rule, most severe first, split into numbered messages ("(2/7)") within Slack's limits. With `changes`, the
+ * findings new since the last audit come first, then those resolved, then those still open with their days open.
+ * An audit with nothing to tell (`hasNothingToTell`) gives one short message, or none when `silent`.
  */
 export function buildSlackDigest(report: AuditReport, options: SlackDigestOptions): SlackMessage[] {
-  if (isCleanAudit(report)) {
-    return options.clean === 'silent' ? [] : [healthyMessage(report)];
+  const view = viewOf(report, options.audience);
+  if (nothingToTell(view)) {
+    return options.clean === 'silent' ? [] : [healthyMessage(view)];
   }
-  const { summary } = report;
+  const mentions = options.mentions ?? {};
   const packer = new MessagePacker();
-  const findings = plural(summary.findings, 'finding');
-  packer.addFixed(
-    section(
-      `*${findings}* in ${plural(summary.usersScanned, 'user')} and ${plural(summary.keysScanned, 'key')} of ` +
-        `${accountText(report)}` +
-        (summary.findings
-          ? `: ${ruleGroups(report)
-              .map((g) => `*${g.rule}* ${g.findings.length}`)
-              .join(' · ')}`
-          : ''),
-    ),
-  );
+  const stateError = stateErrorText(report);
+  if (stateError) packer.addFixed(section(`:warning: *${escapeText(stateError)}*`));
+  packer.addFixed(section(summaryText(view)));
   packer.addFixed(context([sourceText(report), `Audited ${escapeText(report.auditedAt)}`]));
   const gap = incompleteText(report);
   if (gap) packer.addFixed(section(`:warning: *${escapeText(gap)}*`));
+  if (view.elsewhere.findings) packer.addFixed(section(elsewhereText(view.elsewhere)));
+  if (view.exempted.length) packer.addFixed(section(exemptedText(view.exempted)));
   if (report.scope.type === 'users') {
     for (const chunk of listChunks('*Manual re-audit* of', report.scope.users))
       packer.addItem('scope', null, chunk);
@@ -511,21 +863,36 @@ export function buildSlackDigest(report: AuditReport, options: SlackDigestOption
     const label = `*Not found* (${plural(report.usersNotFound.length, 'user')}):`;
     for (const chunk of listChunks(label, report.usersNotFound)) packer.addItem('not-found', null, chunk);
   }
-  for (const group of ruleGroups(report)) {
-    const heading =
-      `*${SEVERITY_LABEL[group.severity]} · ${group.rule}*: ${ruleMeaning(group.rule, report)} ` +
-      `(${plural(group.findings.length, 'finding')})`;
-    for (const finding of group.findings) packer.addItem(group.rule, heading, formatFinding(finding));
+  if (report.changes) {
+    const fresh = view.findings.filter((f) => f.isNew);
+    const open = view.findings.filter((f) => !f.isNew);
+    addFindings(packer, view, mentions, fresh, {
+      name: 'new',
+      intro: `:new: *New since the last audit*: ${plural(fresh.length, 'finding')}`,
+      count: (n) => `${n} new`,
+    });
+    const resolvedHeading = {
+      text: `:white_check_mark: *Resolved since the last audit*: ${plural(view.resolved.length, 'finding')}`,
+    };
+    const resolvedLines = [...view.resolved].sort(compareResolved).map(resolvedLine);
+    for (const chunk of lineChunks(resolvedLines, RESOLVED_CHUNK_CHARS)) {
+      packer.addItem('resolved', resolvedHeading, chunk);
+    }
+    addFindings(packer, view, mentions, open, {
+      name: 'open',
+      intro: `:hourglass: *Still open*: ${plural(open.length, 'finding')}`,
+      count: (n) => `${n} still open`,
+    });
+  } else {
+    addFindings(packer, view, mentions, view.findings, { name: 'all', count: (n) => plural(n, 'finding') });
   }
   const pages = packer.finish();
-  const fallback = `IAM key audit of ${escapeText(accountPlain(report))}: ${findings}${
-    summary.findings ? ` (${countsText(report)})` : ''
-  }`;
+  const fallback = fallbackText(view);
   return pages.map((blocks, i) => {
     const part = pages.length > 1 ? ` (${i + 1}/${pages.length})` : '';
     return {
       text: truncate(fallback, MAX_FALLBACK_TEXT_CHARS - part.length) + part,
-      blocks: [header(headerText(report, part)), ...blocks],
+      blocks: [header(headerText(view, part)), ...blocks],
     };
   });
 }

@@ -11,11 +11,12 @@
  * https://docs.aws.amazon.com/sns/latest/api/API_MessageAttributeValue.html):
  * - the message is at most 256 KiB (262,144 bytes of UTF-8); every part of every message attribute (name, type,
  *   value) counts toward it. We also count the subject, to be safe. The envelope holds the text once and the
- *   report three times, so a large audit keeps its most severe findings and says how many it left out.
+ *   report three times, so a large audit keeps its most severe findings (the new ones first when the report has
+ *   `changes`) and says how many it left out; the resolved and exempted lists are capped the same way.
  * - the subject is less than 100 characters, with no line breaks or control characters; older editions of the same
  *   page also say ASCII, beginning with a letter, number or punctuation mark. We keep to all of it.
  * - an SQS subscription with raw message delivery drops a message with more than 10 attributes
- *   (https://docs.aws.amazon.com/sns/latest/dg/sns-message-attributes.html): we send 8.
+ *   (https://docs.aws.amazon.com/sns/latest/dg/sns-message-attributes.html): we send 8, or 9 with `changes`.
  *
  * Filtering: a subscription's filter policy (scope `MessageAttributes`, the default) matches the attributes below.
  * For example, only audits that found something critical or high:
@@ -28,14 +29,33 @@
  * ```
  * The same page notes that attributes are *delivered* to subscribers only with a String message structure, not
  * JSON; a subscriber that needs the values reads them from the JSON report (`summary`, `findingsOmitted`).
+ *
+ * Changes since the last audit: when the report has `changes`, the text lists the new findings first, then those
+ * resolved since the last audit, then those still open with their days open (escalated ones marked); each
+ * finding names its owning team (or "no owner") once owners are resolved.
  */
-import { accountText, incompleteText, lastUsedText, scopeText, sourceText } from './format';
+import {
+  accountText,
+  changesText,
+  compareResolved,
+  exemptedText,
+  exemptionDescription,
+  incompleteText,
+  lastUsedText,
+  newFindingsCount,
+  resolvedText,
+  scopeText,
+  sourceText,
+  stateErrorText,
+} from './format';
 import type { AuditReport } from './report';
 import {
   RULE_IDS,
   SEVERITIES,
+  type ExemptedFinding,
   type Finding,
   type KeyDetails,
+  type ResolvedFinding,
   type RotationStep,
   type RuleId,
   type Severity,
@@ -58,7 +78,8 @@ export interface SnsAttribute {
 }
 
 /**
- * The attributes of every message (8; SNS allows 10 for raw-delivery SQS subscriptions):
+ * The attributes of every message (8, and `newFindings` when the report has `changes`; SNS allows 10 for
+ * raw-delivery SQS subscriptions):
  * - `highestSeverity` (String): `critical`, `high`, `medium`, `low`, or `none` for a clean audit;
  * - `severities` (String.Array): the severities with findings, most severe first; `["none"]` for a clean audit;
  * - `rules` (String.Array): the rules with findings (`["key-too-old","two-keys"]`); `["none"]` for a clean audit;
@@ -66,7 +87,9 @@ export interface SnsAttribute {
  * - `findingsOmitted` (Number): how many of those the message leaves out to fit SNS's size limit;
  * - `accountId` (String): the audited account (a String: account ids can start with 0);
  * - `scope` (String): `account` for a whole-account audit, `users` for a manual re-audit of named users;
- * - `publisher` (String): always `iam-key-auditor`.
+ * - `publisher` (String): always `iam-key-auditor`;
+ * - `newFindings` (Number): how many findings are new since the last audit; only when the report has `changes`
+ *   (a filter such as `{"newFindings": [{"numeric": [">", 0]}]}` then matches only audits that found something new).
  */
 export type SnsAttributes = Record<
   | 'highestSeverity'
@@ -78,7 +101,7 @@ export type SnsAttributes = Record<
   | 'scope'
   | 'publisher',
   SnsAttribute
->;
+> & { newFindings?: SnsAttribute };
 
 export interface SnsMessage {
   /** ASCII, one line, at most `SNS_MAX_SUBJECT_LENGTH` characters. */
@@ -86,7 +109,10 @@ export interface SnsMessage {
   /** The `MessageStructure: 'json'` envelope: `default`, `sqs`, `lambda` and `https`, each a string. */
   message: string;
   attributes: SnsAttributes;
-  /** The findings the message lists, most severe first (the text and the JSON report alike). */
+  /**
+   * The findings the message lists, most severe first (with `changes`, the new ones first, then those still open),
+   * the text and the JSON report alike.
+   */
   findingsIncluded: number;
   /** The findings left out to fit `SNS_MAX_PUBLISH_BYTES`; 0 when the message lists them all. */
   findingsOmitted: number;
@@ -94,10 +120,15 @@ export interface SnsMessage {
 
 /**
  * The report as the `sqs`, `lambda` and `https` keys carry it: the audit's report without `notifications` (not
- * sent yet), its `findings` the first (most severe) `findings.length` of `summary.findings`, and `findingsOmitted`
- * the rest. `summary` always counts every finding.
+ * sent yet), its `findings` the `findingsIncluded` the text lists (in the report's order), and `findingsOmitted`
+ * the rest. `summary` always counts every finding. Likewise `exempted` and `changes.resolved` may be cut short
+ * to fit: `exemptedOmitted` and `resolvedOmitted` then say by how many (absent when nothing was left out).
  */
-export type SnsReport = Omit<AuditReport, 'notifications'> & { findingsOmitted: number };
+export type SnsReport = Omit<AuditReport, 'notifications'> & {
+  findingsOmitted: number;
+  exemptedOmitted?: number;
+  resolvedOmitted?: number;
+};
 
 export interface SnsMessageOptions {
   /** The publish size limit in bytes. Default `SNS_MAX_PUBLISH_BYTES` (the topic's default MaximumMessageSize). */
@@ -171,9 +202,11 @@ function ruleCounts(report: AuditReport): RuleCount[] {
 export function buildSubject(report: AuditReport): string {
   const prefix = `${report.scope.type === 'users' ? 'IAM key re-audit' : 'IAM keys'}${report.incomplete ? ' (incomplete)' : ''}`;
   const counts = severityCounts(report);
+  const fresh = report.changes ? ` (${newFindingsCount(report.findings)} new)` : '';
+  const resolved = report.changes?.resolved.length ? `, ${report.changes.resolved.length} resolved` : '';
   const head = counts.length
-    ? `${prefix}: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')} in `
-    : `${prefix}${report.incomplete ? ': no findings so far' : ' healthy'} in `;
+    ? `${prefix}: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}${fresh} in `
+    : `${prefix}${report.incomplete ? ': no findings so far' : ' healthy'}${resolved} in `;
   const id = printableAscii(report.accountId);
   const alias = report.accountAlias === null ? '' : printableAscii(report.accountAlias);
   const full = alias ? `${head}${alias} (${id})` : `${head}${id}`;
@@ -198,6 +231,7 @@ function buildAttributes(report: AuditReport, rules: RuleCount[], findingsOmitte
     accountId: attribute('String', report.accountId),
     scope: attribute('String', report.scope.type),
     publisher: attribute('String', SNS_PUBLISHER),
+    ...(report.changes ? { newFindings: attribute('Number', newFindingsCount(report.findings)) } : {}),
   };
 }
 
@@ -236,9 +270,35 @@ function twoKeyLine(key: KeyDetails, index: number): string {
   );
 }
 
-/** One finding as the text lists it: who, which key(s), what to do, and the runbook on its own line. */
+/** Untrusted text cut to `max` characters (`...` marks the cut). */
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 3))}...`;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** ` (team platform)`, ` (no owner)`, or nothing when owners were not resolved. */
+function ownerText(owner: Finding['owner']): string {
+  if (owner === undefined) return '';
+  return owner === null ? ' (no owner)' : ` (team ${oneLine(truncate(owner, 256))})`;
+}
+
+/** `  Open: 20 days (first seen 2026-11-08)` for a finding seen before; null for a new one, or without state. */
+function openLine(finding: Finding): string | null {
+  if (finding.isNew || finding.openDays === undefined) return null;
+  const since = finding.firstSeenAt ? ` (first seen ${oneLine(finding.firstSeenAt.slice(0, 10))})` : '';
+  const escalated = finding.escalated ? ', escalated: open longer than the escalation threshold' : '';
+  return `  Open: ${plural(finding.openDays, 'day')}${since}${escalated}`;
+}
+
+/** One finding as the text lists it: who (and whose), which key(s), what to do, and the runbook on its own line. */
 function findingBlock(finding: Finding): string {
-  const lines = [`- ${oneLine(finding.userName)}${finding.sesSmtpUser ? ' [SES SMTP user]' : ''}`];
+  const lines = [
+    `- ${oneLine(finding.userName)}${finding.sesSmtpUser ? ' [SES SMTP user]' : ''}` +
+      `${ownerText(finding.owner)}${finding.escalated ? ' [ESCALATED]' : ''}`,
+  ];
+  const open = openLine(finding);
+  if (open) lines.push(open);
   if (finding.keys?.length) {
     lines.push(...finding.keys.map(twoKeyLine));
     if (finding.rotationStep) {
@@ -248,6 +308,11 @@ function findingBlock(finding: Finding): string {
     lines.push(
       `  Key: root account access key (${finding.status ?? 'status unknown'}), ${ageText(finding.ageDays)}`,
       `  Last used: ${lastUsedLine(finding.lastUsed)}`,
+    );
+  } else if (finding.exemption) {
+    lines.push(
+      `  Key: ${finding.accessKeyId ?? 'all keys'}`,
+      `  Exemption: ${oneLine(exemptionDescription(finding.exemption))}`,
     );
   } else {
     lines.push(
@@ -267,13 +332,19 @@ function findingBlock(finding: Finding): string {
   return lines.join('\n');
 }
 
-/** The header: account, scope, source, counts by severity and by rule, users not found. */
+function resolvedLine(resolved: ResolvedFinding): string {
+  return `- ${oneLine(resolvedText(resolved))}`;
+}
+
+/** The header: account, scope, source, state, counts by severity, changes and rule, exempted, users not found. */
 function headerText(report: AuditReport, rules: RuleCount[]): string {
   const { summary } = report;
   const lines = [
     `IAM access key audit of ${oneLine(accountText(report))}, ${oneLine(scopeText(report))}, at ${report.auditedAt}`,
     `Source: ${oneLine(sourceText(report))}`,
-    ...[incompleteText(report)].filter((gap): gap is string => gap !== null).map(oneLine),
+    ...[stateErrorText(report), incompleteText(report)]
+      .filter((line): line is string => line !== null)
+      .map(oneLine),
     `Scanned ${plural(summary.usersScanned, 'user')} and ${plural(summary.keysScanned, 'key')}: ` +
       (summary.findings
         ? `${plural(summary.findings, 'finding')} (${severityCounts(report)
@@ -281,26 +352,38 @@ function headerText(report: AuditReport, rules: RuleCount[]): string {
             .join(', ')}).`
         : 'no findings.'),
   ];
+  const changes = changesText(report);
+  if (changes) lines.push(changes);
+  const exempted = exemptedText(report);
+  if (exempted) {
+    lines.push(
+      `${oneLine(truncate(exempted, 200))}: not alerted; the JSON report lists ` +
+        `${report.exempted.length === 1 ? 'it' : 'them'} under "exempted".`,
+    );
+  }
   if (report.usersNotFound.length) lines.push(`Not found: ${oneLine(report.usersNotFound.join(', '))}`);
   if (rules.length) {
     const width = Math.max(...rules.map((r) => r.rule.length));
     lines.push('', 'Findings by rule:');
-    for (const { rule, severity, count } of rules) {
-      lines.push(
-        `  ${severity.toUpperCase().padEnd(8)}  ${rule.padEnd(width)}  ${count.toLocaleString('en-US')}`,
-      );
+    for (const { rule, severity, count: n } of rules) {
+      lines.push(`  ${severity.toUpperCase().padEnd(8)}  ${rule.padEnd(width)}  ${count(n)}`);
     }
   } else {
-    lines.push('', 'All keys healthy: nothing to do.');
+    lines.push(
+      '',
+      report.exempted.length ? 'No finding to act on: nothing to do.' : 'All keys healthy: nothing to do.',
+    );
   }
   return lines.join('\n');
 }
 
 function omittedText(report: AuditReport, included: number, omitted: number, functionName: string): string {
-  const count = (n: number) => n.toLocaleString('en-US');
   const payload = JSON.stringify({ dryRun: true, now: report.auditedAt });
+  const which = report.changes
+    ? `${count(included)} of ${count(report.summary.findings)} findings (the new ones first, then the most severe)`
+    : `the ${count(included)} most severe of ${count(report.summary.findings)} findings`;
   return [
-    `This message lists the ${count(included)} most severe of ${count(report.summary.findings)} findings: ` +
+    `This message lists ${which}: ` +
       `${count(omitted)} ${omitted === 1 ? 'is' : 'are'} left out to fit SNS's 256 KiB message limit ` +
       `(the JSON report in this message lists the same ${count(included)}).`,
     "The full report is the audit Lambda's return value. Run the audit again as a dry run (it sends no notifications):",
@@ -309,22 +392,36 @@ function omittedText(report: AuditReport, included: number, omitted: number, fun
   ].join('\n');
 }
 
-/** The findings' groups in the text: by rule, most severe first, each with its count (and how many are shown). */
-function groupsText(report: AuditReport, rules: RuleCount[], blocks: string[]): string {
+/** How many findings of each rule `findings` holds. */
+function totalsByRule(findings: Finding[]): Map<RuleId, number> {
+  const totals = new Map<RuleId, number>();
+  for (const f of findings) totals.set(f.rule, (totals.get(f.rule) ?? 0) + 1);
+  return totals;
+}
+
+/** `3 of 5 shown`, or `5` when all are. */
+function shownText(shown: number, total: number): string {
+  return shown === total ? count(total) : `${count(shown)} of ${count(total)} shown`;
+}
+
+/** Findings grouped by rule, most severe first, each group with its count (and how many are shown). */
+function groupsText(rules: RuleCount[], totals: Map<RuleId, number>, parts: Part<Finding>[]): string {
   const byRule = new Map<RuleId, string[]>();
-  blocks.forEach((block, i) => {
-    const rule = report.findings[i]!.rule;
-    byRule.set(rule, [...(byRule.get(rule) ?? []), block]);
-  });
-  const count = (n: number) => n.toLocaleString('en-US');
-  const parts: string[] = [];
-  for (const { rule, severity, count: total } of rules) {
+  for (const { item, text } of parts) byRule.set(item.rule, [...(byRule.get(item.rule) ?? []), text!]);
+  const groups: string[] = [];
+  for (const { rule, severity } of rules) {
     const list = byRule.get(rule);
     if (!list) continue;
-    const title = `${severity.toUpperCase()}: ${rule} (${list.length === total ? count(total) : `${count(list.length)} of ${count(total)} shown`})`;
-    parts.push(`${title}\n${'='.repeat(title.length)}\n${list.join('\n\n')}`);
+    const title = `${severity.toUpperCase()}: ${rule} (${shownText(list.length, totals.get(rule) ?? list.length)})`;
+    groups.push(`${title}\n${'='.repeat(title.length)}\n${list.join('\n\n')}`);
   }
-  return parts.join('\n\n');
+  return groups.join('\n\n');
+}
+
+/** A part of the report's text: `New since the last audit (3)`, underlined, then its body. */
+function partText(title: string, shown: number, total: number, body: string): string {
+  const heading = `${title} (${shownText(shown, total)})`;
+  return [`${heading}\n${'#'.repeat(heading.length)}`, ...(body ? [body] : [])].join('\n\n');
 }
 
 /** The JSON text of `value` as it appears inside a JSON string, in UTF-8 bytes. */
@@ -332,12 +429,82 @@ function escapedBytes(value: string): number {
   return Buffer.byteLength(JSON.stringify(value)) - 2;
 }
 
-/** Builds the message for any number of included findings; each finding is rendered once, when first needed. */
+/** One item of a list the message carries: its text (if the text lists it), its JSON, and its place in the report. */
+interface Part<T> {
+  item: T;
+  text: string | null;
+  json: string;
+  /** Its index in the report's list: the JSON lists the included items in the report's order. */
+  at: number;
+  /** What it adds to the envelope: its text once and its JSON three times, escaped, with their separators. */
+  cost: number;
+}
+
+/** A list the message carries some of, in the order it includes them; each item measured once, when first needed. */
+class MeasuredList<T> {
+  private readonly parts: Part<T>[] = [];
+
+  constructor(
+    private readonly items: readonly T[],
+    /** `order[i]` is the report's index of the i-th item to include. */
+    private readonly order: readonly number[],
+    private readonly textOf: (item: T) => string | null,
+  ) {}
+
+  get length(): number {
+    return this.order.length;
+  }
+
+  part(i: number): Part<T> {
+    while (this.parts.length <= i) {
+      const at = this.order[this.parts.length]!;
+      const item = this.items[at]!;
+      const text = this.textOf(item);
+      const json = JSON.stringify(item);
+      const cost = (text === null ? 0 : escapedBytes(`${text}\n\n`)) + 3 * escapedBytes(`${json},`);
+      this.parts.push({ item, text, json, at, cost });
+    }
+    return this.parts[i]!;
+  }
+
+  /** The first `n` to include. */
+  first(n: number): Part<T>[] {
+    return Array.from({ length: n }, (_, i) => this.part(i));
+  }
+
+  /** How many after the first `from` fit in `room` bytes. */
+  fitting(from: number, room: number): number {
+    let n = from;
+    for (let used = 0; n < this.length && used + this.part(n).cost <= room; n += 1) used += this.part(n).cost;
+    return n - from;
+  }
+}
+
+/** The included items' JSON, in the report's order. */
+function jsonArray(parts: Part<unknown>[]): string {
+  return `[${[...parts]
+    .sort((a, b) => a.at - b.at)
+    .map((p) => p.json)
+    .join(',')}]`;
+}
+
+/** How many of the resolved and exempted lists a message carries. */
+interface ListCounts {
+  resolved: number;
+  exempted: number;
+}
+
+const indices = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Builds the message for any number of included findings, resolved and exempted findings. */
 class MessageBuilder {
-  private readonly parts: { block: string; json: string; cost: number }[] = [];
+  readonly findings: MeasuredList<Finding>;
+  readonly resolved: MeasuredList<ResolvedFinding>;
+  readonly exempted: MeasuredList<ExemptedFinding>;
   private readonly rules: RuleCount[];
   private readonly header: string;
   private readonly reportHead: string;
+  private readonly changesHead: string | null;
 
   constructor(
     private readonly report: AuditReport,
@@ -345,54 +512,89 @@ class MessageBuilder {
   ) {
     this.rules = ruleCounts(report);
     this.header = headerText(report, this.rules);
-    // `undefined` values are left out: the report without its findings (appended in `build`) and notifications.
-    const rest = JSON.stringify({ ...report, findings: undefined, notifications: undefined });
+    // With changes, the new findings come first; each part keeps the report's order (most severe first).
+    const all = indices(report.findings.length);
+    const order = report.changes
+      ? [...all.filter((i) => report.findings[i]!.isNew), ...all.filter((i) => !report.findings[i]!.isNew)]
+      : all;
+    this.findings = new MeasuredList(report.findings, order, findingBlock);
+    const resolved = report.changes?.resolved ?? [];
+    this.resolved = new MeasuredList(
+      resolved,
+      indices(resolved.length).sort((a, b) => compareResolved(resolved[a]!, resolved[b]!)),
+      resolvedLine,
+    );
+    this.exempted = new MeasuredList(report.exempted, indices(report.exempted.length), () => null);
+    // `undefined` values are left out: the lists (appended in `build`) and notifications.
+    const rest = JSON.stringify({
+      ...report,
+      findings: undefined,
+      exempted: undefined,
+      changes: undefined,
+      notifications: undefined,
+    });
     this.reportHead = rest.slice(0, -1);
+    this.changesHead = report.changes
+      ? JSON.stringify({ ...report.changes, resolved: undefined }).slice(1, -1)
+      : null;
   }
 
-  /**
-   * Finding `i` as the text lists it, as JSON, and what it adds to the envelope: its text once and its JSON three
-   * times, each escaped as a JSON string value, with their separators.
-   */
-  private part(i: number): { block: string; json: string; cost: number } {
-    while (this.parts.length <= i) {
-      const finding = this.report.findings[this.parts.length]!;
-      const block = findingBlock(finding);
-      const json = JSON.stringify(finding);
-      this.parts.push({ block, json, cost: escapedBytes(`${block}\n\n`) + 3 * escapedBytes(`${json},`) });
+  /** The text of the included findings (and resolved ones): by part when the report has changes, by rule otherwise. */
+  private bodyText(findings: Part<Finding>[], resolved: Part<ResolvedFinding>[]): string[] {
+    const { report, rules } = this;
+    if (!report.changes) {
+      return findings.length ? [groupsText(rules, totalsByRule(report.findings), findings)] : [];
     }
-    return this.parts[i]!;
-  }
-
-  /** How many findings after the first `from` fit in `room` bytes. */
-  fitting(from: number, room: number): number {
-    let n = from;
-    for (let used = 0; n < this.report.findings.length && used + this.part(n).cost <= room; n += 1) {
-      used += this.part(n).cost;
-    }
-    return n - from;
-  }
-
-  build(included: number): SnsMessage {
-    const { report } = this;
-    const omitted = report.findings.length - included;
-    const parts = Array.from({ length: included }, (_, i) => this.part(i));
-    const text = [
-      this.header,
-      ...(omitted > 0 ? [omittedText(report, included, omitted, this.functionName)] : []),
-      ...(included > 0
+    const part = (title: string, isNew: boolean): string[] => {
+      const all = report.findings.filter((f) => Boolean(f.isNew) === isNew);
+      const shown = findings.filter((p) => Boolean(p.item.isNew) === isNew);
+      return all.length
+        ? [partText(title, shown.length, all.length, groupsText(rules, totalsByRule(all), shown))]
+        : [];
+    };
+    const more = this.resolved.length - resolved.length;
+    const resolvedLines = [
+      ...resolved.map((p) => p.text!),
+      ...(more > 0 ? [`and ${count(more)} more (left out to fit SNS's message limit)`] : []),
+    ];
+    return [
+      ...part('New since the last audit', true),
+      ...(this.resolved.length
         ? [
-            groupsText(
-              report,
-              this.rules,
-              parts.map((p) => p.block),
+            partText(
+              'Resolved since the last audit',
+              resolved.length,
+              this.resolved.length,
+              resolvedLines.join('\n'),
             ),
           ]
         : []),
+      ...part('Still open', false),
+    ];
+  }
+
+  build(included: number, lists: ListCounts): SnsMessage {
+    const { report } = this;
+    const omitted = report.findings.length - included;
+    const findings = this.findings.first(included);
+    const resolved = this.resolved.first(lists.resolved);
+    const exempted = this.exempted.first(lists.exempted);
+    const text = [
+      this.header,
+      ...(omitted > 0 ? [omittedText(report, included, omitted, this.functionName)] : []),
+      ...this.bodyText(findings, resolved),
     ].join('\n\n');
+    const exemptedOmitted = this.exempted.length - exempted.length;
+    const resolvedOmitted = this.resolved.length - resolved.length;
+    const changes =
+      this.changesHead === null
+        ? ''
+        : `,"changes":{${this.changesHead}${this.changesHead ? ',' : ''}"resolved":${jsonArray(resolved)}}`;
     const json =
-      `${this.reportHead},"findingsOmitted":${omitted},` +
-      `"findings":[${parts.map((p) => p.json).join(',')}]}`;
+      `${this.reportHead},"exempted":${jsonArray(exempted)}${changes},"findingsOmitted":${omitted}` +
+      (exemptedOmitted > 0 ? `,"exemptedOmitted":${exemptedOmitted}` : '') +
+      (resolvedOmitted > 0 ? `,"resolvedOmitted":${resolvedOmitted}` : '') +
+      `,"findings":${jsonArray(findings)}}`;
     const envelope = { default: `${text}\n`, sqs: json, lambda: json, https: json };
     return {
       subject: buildSubject(report),
@@ -404,41 +606,74 @@ class MessageBuilder {
   }
 }
 
-/**
- * The SNS message of an audit. When everything does not fit `maxBytes`, the message keeps the most severe findings
- * that fit (the report's order) in the text and the JSON report alike, says how many it left out and how to get the
- * full report. Each finding's size is measured once, and only as far as the limit reaches; the envelope is built a
- * few times at most, so 20,000 findings cost little more than 200.
- */
-export function buildSnsMessage(report: AuditReport, options: SnsMessageOptions = {}): SnsMessage {
-  const maxBytes = options.maxBytes ?? SNS_MAX_PUBLISH_BYTES;
-  const builder = new MessageBuilder(report, oneLine(options.functionName ?? '<audit function name>'));
-  const none = builder.build(0);
+/** The message with as many findings as fit beside `lists`, or null when not even none do. */
+function fitFindings(builder: MessageBuilder, maxBytes: number, lists: ListCounts): SnsMessage | null {
+  const none = builder.build(0, lists);
   const base = publishSizeBytes(none);
-  if (base > maxBytes) {
-    throw new RangeError(
-      `the SNS message has no room for any finding: ${base} bytes without them, limit ${maxBytes}`,
-    );
-  }
+  if (base > maxBytes) return null;
   // The costs leave out what varies with the count (group titles, the omission note, digits): allow for it.
   let allowance = 2048;
   let best = none;
-  let included = builder.fitting(0, maxBytes - base - allowance);
+  let included = builder.findings.fitting(0, maxBytes - base - allowance);
   while (included > 0) {
-    const message = builder.build(included);
+    const message = builder.build(included, lists);
     const size = publishSizeBytes(message);
     if (size <= maxBytes) {
       best = message;
       break;
     }
     allowance += size - maxBytes;
-    included = Math.min(included - 1, builder.fitting(0, maxBytes - base - allowance));
+    included = Math.min(included - 1, builder.findings.fitting(0, maxBytes - base - allowance));
   }
   // Then once more with the room left, in case the allowance was generous.
-  const more = builder.fitting(best.findingsIncluded, maxBytes - publishSizeBytes(best) - 512);
+  const more = builder.findings.fitting(best.findingsIncluded, maxBytes - publishSizeBytes(best) - 512);
   if (more > 0) {
-    const bigger = builder.build(best.findingsIncluded + more);
+    const bigger = builder.build(best.findingsIncluded + more, lists);
     if (publishSizeBytes(bigger) <= maxBytes) best = bigger;
+  }
+  return best;
+}
+
+/**
+ * The SNS message of an audit. When everything does not fit `maxBytes`, the message keeps the findings that fit
+ * (the report's order; with `changes`, the new ones first) in the text and the JSON report alike, says how many it
+ * left out and how to get the full report. The resolved and exempted lists first get a share of the room (an
+ * eighth, a sixteenth), then whatever the findings leave. Each item's size is measured once, and only as far as the
+ * limit reaches; the envelope is built a few times at most, so 20,000 findings cost little more than 200.
+ */
+export function buildSnsMessage(report: AuditReport, options: SnsMessageOptions = {}): SnsMessage {
+  const maxBytes = options.maxBytes ?? SNS_MAX_PUBLISH_BYTES;
+  const builder = new MessageBuilder(report, oneLine(options.functionName ?? '<audit function name>'));
+  const empty: ListCounts = { resolved: 0, exempted: 0 };
+  const base = publishSizeBytes(builder.build(0, empty));
+  if (base > maxBytes) {
+    throw new RangeError(
+      `the SNS message has no room for any finding: ${base} bytes without them, limit ${maxBytes}`,
+    );
+  }
+  // Before the findings, the resolved list may take an eighth of the room, the exempted one (JSON only) a
+  // sixteenth: the findings are what a person acts on.
+  const room = maxBytes - base;
+  let lists: ListCounts = {
+    resolved: builder.resolved.fitting(0, Math.floor(room / 8)),
+    exempted: builder.exempted.fitting(0, Math.floor(room / 16)),
+  };
+  let best = fitFindings(builder, maxBytes, lists);
+  if (best === null) {
+    lists = empty;
+    best = fitFindings(builder, maxBytes, lists)!;
+  }
+  if (best.findingsOmitted === 0) {
+    for (const list of ['resolved', 'exempted'] as const) {
+      const more = builder[list].fitting(lists[list], maxBytes - publishSizeBytes(best) - 512);
+      if (more === 0) continue;
+      const grown = { ...lists, [list]: lists[list] + more };
+      const bigger = builder.build(best.findingsIncluded, grown);
+      if (publishSizeBytes(bigger) <= maxBytes) {
+        best = bigger;
+        lists = grown;
+      }
+    }
   }
   return best;
 }

@@ -1,5 +1,20 @@
-/** Formats a report as the plain-text table the CLI prints. Pure: the report is all it reads. */
-import { accountText, lastUsedText, scopeText, sourceText } from './format';
+/**
+ * Formats a report as the plain-text table the CLI prints. Pure: the report is all it reads.
+ * Once some finding has an owner (a user with a team tag) the table has an OWNER column; with `changes` (a state store) a STATE column says
+ * whether each finding is new or how long it has been open, and the resolved findings follow the actions.
+ */
+import {
+  accountText,
+  changesText,
+  compareResolved,
+  exemptedText,
+  exemptionDescription,
+  lastUsedText,
+  resolvedText,
+  scopeText,
+  sourceText,
+  stateErrorText,
+} from './format';
 import type { AuditReport } from './report';
 import type { Finding } from './types';
 
@@ -9,13 +24,32 @@ function keyText(finding: Finding): string {
   return '-';
 }
 
-function row(finding: Finding, index: number): string[] {
+/** `new`, `open 20d`, `open 20d escalated`, or `-` when the state does not say. */
+function stateText(finding: Finding): string {
+  if (finding.isNew) return 'new';
+  const open = finding.openDays === undefined ? 'open' : `open ${finding.openDays}d`;
+  if (finding.escalated) return `${open} escalated`;
+  return finding.openDays === undefined ? '-' : open;
+}
+
+function ownerText(finding: Finding): string {
+  return finding.owner === null ? 'no owner' : (finding.owner ?? '-');
+}
+
+interface Columns {
+  state: boolean;
+  owner: boolean;
+}
+
+function row(finding: Finding, index: number, optional: Columns): string[] {
   const twoKeys = finding.keys ?? [];
   return [
     String(index + 1),
+    ...(optional.state ? [stateText(finding)] : []),
     finding.severity.toUpperCase(),
     finding.rule,
     finding.userName + (finding.sesSmtpUser ? ' [SES SMTP]' : ''),
+    ...(optional.owner ? [ownerText(finding)] : []),
     keyText(finding),
     finding.ageDays === undefined || finding.ageDays === null
       ? twoKeys.length
@@ -27,8 +61,10 @@ function row(finding: Finding, index: number): string[] {
       : finding.accessKeyId || finding.rule === 'root-access-key'
         ? lastUsedText(finding.lastUsed)
         : '-',
-    finding.description ??
-      (twoKeys.some((k) => k.description) ? twoKeys.map((k) => k.description ?? '-').join(' / ') : '-'),
+    finding.exemption
+      ? `exemption ${exemptionDescription(finding.exemption)}`
+      : (finding.description ??
+        (twoKeys.some((k) => k.description) ? twoKeys.map((k) => k.description ?? '-').join(' / ') : '-')),
   ];
 }
 
@@ -47,6 +83,7 @@ export function formatReportTable(report: AuditReport): string {
   const lines = [
     `IAM access key audit of ${accountText(report)}, ${scopeText(report)}, at ${report.auditedAt}`,
     `Source: ${sourceText(report)}`,
+    ...[stateErrorText(report)].filter((line): line is string => line !== null),
     `Scanned ${summary.usersScanned} users and ${summary.keysScanned} keys: ${summary.findings} finding(s)` +
       (summary.findings
         ? ` (${Object.entries(summary.byRule)
@@ -55,15 +92,52 @@ export function formatReportTable(report: AuditReport): string {
             .join(', ')})`
         : ''),
   ];
+  const changes = changesText(report);
+  if (changes) lines.push(changes);
+  const exempted = exemptedText(report);
+  if (exempted) {
+    lines.push(
+      `${exempted}: not alerted; --json lists ${report.exempted.length === 1 ? 'it' : 'them'} under "exempted"`,
+    );
+  }
   if (report.usersNotFound.length) lines.push(`Not found: ${report.usersNotFound.join(', ')}`);
   if (report.findings.length === 0) {
-    lines.push('', 'All keys healthy: nothing to do.');
-    return lines.join('\n') + '\n';
+    lines.push('', exempted ? 'No finding to act on: nothing to do.' : 'All keys healthy: nothing to do.');
+  } else {
+    const optional: Columns = {
+      state: report.changes !== undefined,
+      // Once some user has a team tag: a column of "no owner" alone would say nothing.
+      owner: report.findings.some((f) => typeof f.owner === 'string'),
+    };
+    const header = [
+      '#',
+      ...(optional.state ? ['STATE'] : []),
+      'SEVERITY',
+      'RULE',
+      'USER',
+      ...(optional.owner ? ['OWNER'] : []),
+      'KEY',
+      'AGE',
+      'LAST USED',
+      'WHERE USED (description)',
+    ];
+    lines.push(
+      '',
+      ...columns([header, ...report.findings.map((f, i) => row(f, i, optional))]),
+      '',
+      'What to do:',
+    );
+    report.findings.forEach((finding, i) => {
+      lines.push(`${String(i + 1).padStart(3)}. ${finding.action}`, `     ${finding.runbookUrl}`);
+    });
   }
-  const header = ['#', 'SEVERITY', 'RULE', 'USER', 'KEY', 'AGE', 'LAST USED', 'WHERE USED (description)'];
-  lines.push('', ...columns([header, ...report.findings.map(row)]), '', 'What to do:');
-  report.findings.forEach((finding, i) => {
-    lines.push(`${String(i + 1).padStart(3)}. ${finding.action}`, `     ${finding.runbookUrl}`);
-  });
+  const resolved = report.changes?.resolved ?? [];
+  if (resolved.length) {
+    lines.push(
+      '',
+      'Resolved since the last audit:',
+      ...[...resolved].sort(compareResolved).map((r) => `  ${resolvedText(r)}`),
+    );
+  }
   return lines.join('\n') + '\n';
 }

@@ -7,6 +7,8 @@ import {
   code,
   escapeText,
   formatFinding,
+  hasNothingToTell,
+  isSlackMention,
   MAX_BLOCKS_PER_MESSAGE,
   MAX_CONTEXT_ELEMENTS,
   MAX_HEADER_TEXT_CHARS,
@@ -14,7 +16,16 @@ import {
   MAX_SECTION_TEXT_CHARS,
   type SlackMessage,
 } from '../../../lambdas/audit/domain/slack-digest';
-import { RULE_IDS, SEVERITIES, type Finding, type IamUser } from '../../../lambdas/audit/domain/types';
+import {
+  RULE_IDS,
+  SEVERITIES,
+  type AuditChanges,
+  type Exemption,
+  type ExemptedFinding,
+  type Finding,
+  type IamUser,
+  type ResolvedFinding,
+} from '../../../lambdas/audit/domain/types';
 import { DEFAULT_RUNBOOK, DEFAULT_THRESHOLDS } from '../../../lambdas/audit/settings';
 import { daysAgo, key, NOW, settings, used, user, type SettingsInput } from '../../support/builders';
 
@@ -557,5 +568,632 @@ describe('buildSlackDigest: an incomplete audit', () => {
     expect(text).not.toContain('healthy');
     expect(text).toContain(':warning: *Incomplete: stopped before the Lambda timeout');
     expect(text).toContain('2 users not audited: dave, erin\u02CD2.'); // `_` cannot start italics
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Changes since the last audit, owners, exemptions
+
+/** What the engine adds to a finding from the state store and the owners: keyed by user name. */
+type Tracking = Pick<Finding, 'isNew' | 'openDays' | 'firstSeenAt' | 'escalated' | 'owner'>;
+
+const NEW: Tracking = { isNew: true, openDays: 0, firstSeenAt: NOW.toISOString() };
+const open = (days: number, more: Partial<Tracking> = {}): Tracking => ({
+  isNew: false,
+  openDays: days,
+  firstSeenAt: daysAgo(days),
+  ...more,
+});
+
+/** The report as the engine gives it with a state store: each user's findings tracked as `tracking` says. */
+function withChanges(
+  report: AuditReport,
+  tracking: Record<string, Partial<Tracking>>,
+  changes: Partial<AuditChanges> = {},
+): AuditReport {
+  const findings = report.findings.map((f) => ({ ...f, ...tracking[f.userName] }));
+  return {
+    ...report,
+    findings,
+    changes: {
+      newFindings: findings.filter((f) => f.isNew).length,
+      openFindings: findings.filter((f) => !f.isNew).length,
+      resolved: [],
+      ...changes,
+    },
+  };
+}
+
+function resolved(userName: string, partial: Partial<ResolvedFinding> = {}): ResolvedFinding {
+  return {
+    rule: 'key-unused',
+    userName,
+    accessKeyId: `AKIA${userName.toUpperCase().padEnd(16, '0').slice(0, 16)}`,
+    firstSeenAt: daysAgo(30),
+    resolvedAt: NOW.toISOString(),
+    ...partial,
+  };
+}
+
+function exempted(finding: Finding, exemption: Partial<Exemption> = {}): ExemptedFinding {
+  return {
+    ...finding,
+    exemption: {
+      userName: finding.userName,
+      until: '2026-12-31',
+      reason: 'migrating to roles',
+      source: 'tag',
+      tagKey: 'iam-audit-exempt',
+      ...exemption,
+    },
+  };
+}
+
+/** An `invalid-exemption` or `exemption-expired` finding, as the exemption rules give it. */
+function exemptionFinding(
+  rule: 'invalid-exemption' | 'exemption-expired',
+  exemption: Partial<Exemption> & { userName: string },
+): Finding {
+  const full: Exemption = {
+    until: '2026-11-01',
+    reason: 'migration',
+    source: 'tag',
+    tagKey: 'iam-audit-exempt',
+    ...exemption,
+  };
+  return {
+    rule,
+    severity: rule === 'invalid-exemption' ? 'medium' : 'low',
+    userName: exemption.userName,
+    lastUsed: null,
+    description: null,
+    sesSmtpUser: false,
+    runbookUrl: `${DEFAULT_RUNBOOK.url}#exemptions`,
+    action:
+      rule === 'invalid-exemption'
+        ? `Fix the tag ${full.tagKey} on ${exemption.userName}: "${full.raw ?? ''}" is not "YYYY-MM-DD reason"; it exempts nothing.`
+        : `The exemption of ${exemption.userName} ended on ${full.until}: fix the finding, or renew the tag ${full.tagKey}.`,
+    exemption: full,
+  };
+}
+
+const tooOld = (userName: string, days = 100) =>
+  user({
+    userName,
+    keys: [
+      key({
+        accessKeyId: `AKIA${userName.toUpperCase().padEnd(16, '0').slice(0, 16)}`,
+        createdAt: daysAgo(days),
+      }),
+    ],
+  });
+const unused = (userName: string) =>
+  user({
+    userName,
+    keys: [
+      key({
+        accessKeyId: `AKIA${userName.toUpperCase().padEnd(16, '0').slice(0, 16)}`,
+        createdAt: daysAgo(60),
+        lastUsed: used(50),
+      }),
+    ],
+  });
+
+const PLATFORM = '<!subteam^S0PLATFORM>';
+const ESCALATION = '<!subteam^S0SECURITY>';
+const MENTIONS = { teams: { platform: PLATFORM, data: '<@U0DATALEAD>' }, escalation: ESCALATION };
+
+/** The section texts of a message from the one whose text starts with `title`, up to the next part's title. */
+const partOf = (text: string, title: string): string => {
+  const start = text.indexOf(title);
+  expect(start).toBeGreaterThanOrEqual(0);
+  const rest = text.slice(start + title.length);
+  const next = rest.search(/:new: \*New since|:white_check_mark: \*Resolved since|:hourglass: \*Still open/);
+  return next < 0 ? rest : rest.slice(0, next);
+};
+
+describe('buildSlackDigest: changes since the last audit', () => {
+  const report = withChanges(
+    reportOf([tooOld('alice'), tooOld('bob', 120), unused('carl'), unused('dave')]),
+    { alice: NEW, bob: open(20, { escalated: true }), carl: open(3), dave: NEW },
+    {
+      resolved: [
+        resolved('zed', { firstSeenAt: '2026-10-01T08:00:00.000Z' }),
+        resolved('erin', { rule: 'key-too-old' }),
+      ],
+    },
+  );
+  const messages = buildSlackDigest(report, { clean: 'silent' });
+  const text = messages.map(mrkdwnOf).join('\n');
+
+  test('is one message within the limits', () => {
+    expect(messages).toHaveLength(1);
+    expectWithinLimits(messages);
+  });
+
+  test('the summary counts new, resolved and still open, and the escalated; the fallback text too', () => {
+    expect(sections(messages[0]!)[0]).toBe(
+      '*4 findings* in 4 users and 4 keys of `prod` (`123456789012`): ' +
+        '*2 new* · *2 resolved* · *2 still open* · :rotating_light: *1 escalated*\n' +
+        'By rule: *key-too-old* 2 · *key-unused* 2',
+    );
+    expect(messages[0]!.text).toBe(
+      'IAM key audit of prod (123456789012): 4 findings (2 new, 2 resolved, 2 still open)',
+    );
+  });
+
+  test('new first, then resolved, then still open', () => {
+    const order = [
+      ':new: *New since the last audit*: 2 findings',
+      ':white_check_mark: *Resolved since the last audit*: 2 findings',
+      ':hourglass: *Still open*: 2 findings',
+    ].map((t) => text.indexOf(t));
+    expect(order.every((i) => i > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(userNamesShown(messages)).toEqual(['alice', 'dave', 'bob', 'carl']);
+  });
+
+  test('new findings are grouped by rule, most severe first, and say nothing of days open', () => {
+    const part = partOf(text, ':new: *New since the last audit*');
+    expect(part).toMatch(
+      /\*HIGH · key-too-old\*: active keys older than 90 days \(1 new\)[\s\S]*\*MEDIUM · key-unused\*.*\(1 new\)/,
+    );
+    expect(part).not.toMatch(/open \d+ day/i);
+  });
+
+  test('resolved findings are listed compactly: rule, user, key, first seen; in rule order', () => {
+    const part = partOf(text, ':white_check_mark: *Resolved since the last audit*');
+    expect(part.trim().split('\n')).toEqual([
+      ': 2 findings',
+      '• *key-too-old* · `erin` · `AKIAERIN000000000000` · first seen 2026-10-29',
+      '• *key-unused* · `zed` · `AKIAZED0000000000000` · first seen 2026-10-01',
+    ]);
+  });
+
+  test('still open findings say how long; an escalated one is marked', () => {
+    const part = partOf(text, ':hourglass: *Still open*');
+    expect(part).toContain('*HIGH · key-too-old*: active keys older than 90 days (1 still open)');
+    expect(part).toContain(
+      '*`bob`* · `AKIABOB0000000000000` · Active · 120 days old\n:rotating_light: *open 20 days — escalated*\nLast use:',
+    );
+    expect(part).toContain(
+      '*`carl`* · `AKIACARL000000000000` · Active · 60 days old\nOpen 3 days\nLast use:',
+    );
+  });
+
+  test('without an escalation mention configured, the marker stands alone; with one, it mentions the group', () => {
+    expect(text).not.toContain('<!subteam');
+    const mentioned = buildSlackDigest(report, { clean: 'silent', mentions: { escalation: ESCALATION } });
+    expect(mrkdwnOf(mentioned[0]!)).toContain(`:rotating_light: *open 20 days — escalated* ${ESCALATION}`);
+  });
+
+  test('without changes the report reads as it always has', () => {
+    const plain = reportOf([tooOld('alice')]);
+    const [message] = buildSlackDigest(plain, { clean: 'silent', mentions: MENTIONS });
+    expect(sections(message!)).toContain(formatFinding(plain.findings[0]!));
+    expect(mrkdwnOf(message!)).not.toMatch(/New since|Still open|Resolved since|<!subteam|<@U/);
+  });
+});
+
+describe('buildSlackDigest: the state store unavailable', () => {
+  const report = withChanges(
+    reportOf([tooOld('alice')]),
+    { alice: NEW },
+    { stateError: 'ResourceNotFoundException: Requested resource not found <!channel> *x*' },
+  );
+
+  test('says so plainly at the top, the reason escaped', () => {
+    const [message] = buildSlackDigest(report, { clean: 'silent' });
+    expect(message!.blocks[1]).toEqual({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text:
+          ':warning: *State unavailable (ResourceNotFoundException: Requested resource not found &lt;!channel&gt; ∗x∗): ' +
+          'every finding is shown as new.*',
+      },
+    });
+  });
+
+  test('is news even when there is no finding', () => {
+    const clean = withChanges(reportOf([user()]), {}, { stateError: 'AccessDeniedException' });
+    expect(hasNothingToTell(clean)).toBe(false);
+    const messages = buildSlackDigest(clean, { clean: 'silent' });
+    expect(messages).toHaveLength(1);
+    expect(mrkdwnOf(messages[0]!)).toContain('State unavailable (AccessDeniedException)');
+  });
+
+  test('a long reason is cut, and the message stays within the limits', () => {
+    const long = withChanges(reportOf([tooOld('alice')]), { alice: NEW }, { stateError: 'x'.repeat(10_000) });
+    const messages = buildSlackDigest(long, { clean: 'silent' });
+    expectWithinLimits(messages);
+    expect(sections(messages[0]!)[0]!.length).toBeLessThan(400);
+  });
+});
+
+describe('buildSlackDigest: clean, but something was resolved', () => {
+  const report = withChanges(reportOf([user()]), {}, { resolved: [resolved('zed'), resolved('amy')] });
+
+  test('is not a "healthy" one-liner: good news is news, even when silent', () => {
+    expect(hasNothingToTell(report)).toBe(false);
+    for (const clean of ['silent', 'healthy-message'] as const) {
+      const messages = buildSlackDigest(report, { clean });
+      expect(messages).toHaveLength(1);
+      const text = mrkdwnOf(messages[0]!);
+      expect(text).not.toContain('healthy');
+      expect(text).toContain(
+        '*0 findings* in 1 user and 1 key of `prod` (`123456789012`): *0 new* · *2 resolved* · *0 still open*',
+      );
+      expect(text).toContain('• *key-unused* · `amy` ·');
+      expect(text).toContain('• *key-unused* · `zed` ·');
+      expect(text).not.toMatch(/New since|Still open/);
+      expectWithinLimits(messages);
+    }
+  });
+
+  test('nothing new, nothing resolved, nothing open is clean as before', () => {
+    const quiet = withChanges(reportOf([user()]), {});
+    expect(hasNothingToTell(quiet)).toBe(true);
+    expect(buildSlackDigest(quiet, { clean: 'silent' })).toEqual([]);
+    expect(buildSlackDigest(quiet, { clean: 'healthy-message' })[0]!.text).toBe(
+      'The 1 key of prod (123456789012) healthy',
+    );
+  });
+});
+
+describe('buildSlackDigest: owners and mentions', () => {
+  const base = reportOf([tooOld('alice'), tooOld('bob'), unused('carl'), unused('dora'), tooOld('eve')]);
+  const owned = {
+    ...base,
+    findings: base.findings.map((f) => ({
+      ...f,
+      owner: (
+        { alice: 'platform', bob: 'platform', carl: null, dora: 'data', eve: 'search' } as Record<
+          string,
+          string | null
+        >
+      )[f.userName],
+    })),
+  };
+
+  test('each finding names its team, with the team\'s mention once per message, or says "no owner"', () => {
+    const [message] = buildSlackDigest(owned, { clean: 'silent', mentions: MENTIONS });
+    const text = sections(message!).join('\n');
+    expect(text).toContain(
+      `*\`alice\`* · \`AKIAALICE00000000000\` · Active · 100 days old\nTeam \`platform\` ${PLATFORM}\n`,
+    );
+    expect(text).toContain('*`bob`* · `AKIABOB0000000000000` · Active · 100 days old\nTeam `platform`\n');
+    expect(text).toContain('*`carl`* · `AKIACARL000000000000` · Active · 60 days old\nNo owner\n');
+    expect(text).toContain('\nTeam `data` <@U0DATALEAD>\n');
+    // A team without a mention is named all the same.
+    expect(text).toContain('*`eve`* · `AKIAEVE0000000000000` · Active · 100 days old\nTeam `search`\n');
+    expect(text.split(PLATFORM)).toHaveLength(2);
+  });
+
+  test('owners not resolved: no owner line at all', () => {
+    const [message] = buildSlackDigest(base, { clean: 'silent', mentions: MENTIONS });
+    expect(mrkdwnOf(message!)).not.toMatch(/Team `|No owner/);
+  });
+
+  test("a team's digest has only its findings, names the team in the header, and leaves resolved ones out", () => {
+    const report = withChanges(owned, { alice: NEW, bob: open(4) }, { resolved: [resolved('zed')] });
+    const messages = buildSlackDigest(report, {
+      clean: 'silent',
+      mentions: MENTIONS,
+      audience: { team: 'platform' },
+    });
+    expect(messages).toHaveLength(1);
+    expect(headerOf(messages[0]!)).toBe('IAM key audit for team platform: prod (123456789012)');
+    expect(messages[0]!.text).toBe(
+      'IAM key audit of prod (123456789012) for team platform: 2 findings (1 new, 1 still open)',
+    );
+    expect(userNamesShown(messages)).toEqual(['alice', 'bob']);
+    const text = mrkdwnOf(messages[0]!);
+    expect(text).toContain(
+      '*2 findings* for team `platform` in 5 users and 5 keys of `prod` (`123456789012`): *1 new* · *1 still open*',
+    );
+    expect(text).not.toContain('zed');
+    expectWithinLimits(messages);
+  });
+
+  test('a team with nothing posts nothing, or says it has nothing', () => {
+    expect(buildSlackDigest(owned, { clean: 'silent', audience: { team: 'billing' } })).toEqual([]);
+    const [healthy] = buildSlackDigest(owned, { clean: 'healthy-message', audience: { team: 'billing' } });
+    expect(healthy!.text).toBe('No findings for team billing in prod (123456789012)');
+    expect(mrkdwnOf(healthy!)).toContain(
+      ':white_check_mark: No findings for team `billing` in `prod` (`123456789012`): nothing to do.',
+    );
+  });
+
+  test("the account's news (state error, incomplete audit, resolved) goes to the default channel, not to a team's", () => {
+    const news = withChanges(
+      reportOf([user()], { notAudited: { reason: 'stopped before the Lambda timeout', users: ['zoe'] } }),
+      {},
+      { stateError: 'AccessDeniedException', resolved: [resolved('zed')] },
+    );
+    expect(hasNothingToTell(news, { team: 'platform' })).toBe(true);
+    expect(buildSlackDigest(news, { clean: 'silent', audience: { team: 'platform' } })).toEqual([]);
+    expect(hasNothingToTell(news, { exceptTeams: ['platform'] })).toBe(false);
+    expect(hasNothingToTell(news)).toBe(false);
+  });
+
+  test('the default channel, when teams have their own: every other finding, and a line for the rest', () => {
+    const messages = buildSlackDigest(owned, {
+      clean: 'silent',
+      mentions: MENTIONS,
+      audience: { exceptTeams: ['platform', 'search', 'billing'] },
+    });
+    expect(userNamesShown(messages).sort()).toEqual(['carl', 'dora']);
+    const text = mrkdwnOf(messages[0]!);
+    expect(text).toContain(
+      ':arrow_right: *3 findings* of teams `platform`, `search` went to their own channels.',
+    );
+    expect(text).toContain('*2 findings* in 5 users');
+    expect(headerOf(messages[0]!)).toBe('IAM key audit: prod (123456789012)');
+  });
+
+  test('the default channel with nothing left of its own is not "healthy"', () => {
+    const onlyTheirs = { ...owned, findings: owned.findings.filter((f) => f.owner === 'platform') };
+    expect(
+      buildSlackDigest(onlyTheirs, { clean: 'silent', audience: { exceptTeams: ['platform'] } }),
+    ).toEqual([]);
+    const [message] = buildSlackDigest(onlyTheirs, {
+      clean: 'healthy-message',
+      audience: { exceptTeams: ['platform'] },
+    });
+    const text = mrkdwnOf(message!);
+    expect(text).not.toContain('healthy');
+    expect(text).toContain(':arrow_right: *2 findings* of team `platform` went to their own channels.');
+  });
+
+  test('a team tag in another case is the same team, as routing has it: its digest, its mention', () => {
+    const report = {
+      ...owned,
+      findings: owned.findings.map((f) => (f.owner === 'platform' ? { ...f, owner: 'Platform' } : f)),
+    };
+    const mine = buildSlackDigest(report, {
+      clean: 'silent',
+      mentions: MENTIONS,
+      audience: { team: 'platform' },
+    });
+    expect(userNamesShown(mine)).toEqual(['alice', 'bob']);
+    expect(mrkdwnOf(mine[0]!)).toContain(`Team \`Platform\` ${PLATFORM}`);
+    const rest = buildSlackDigest(report, { clean: 'silent', audience: { exceptTeams: ['platform'] } });
+    expect(userNamesShown(rest).sort()).toEqual(['carl', 'dora', 'eve']);
+    expect(mrkdwnOf(rest[0]!)).toContain('*2 findings* of team `platform` went to their own channels.');
+  });
+
+  test('a hostile team name is escaped; a name like a prototype key picks up no mention', () => {
+    const report = {
+      ...base,
+      findings: base.findings.map((f, i) => ({
+        ...f,
+        owner: ['<!here> *x*', 'constructor', '__proto__', 'toString', 'a`b'][i]!,
+      })),
+    };
+    const [message] = buildSlackDigest(report, { clean: 'silent', mentions: MENTIONS });
+    const text = mrkdwnOf(message!);
+    expect(text).toContain('Team `&lt;!here&gt; *x*`\n');
+    expect(text).toContain('Team `constructor`\n');
+    expect(text).toContain('Team `__proto__`\n');
+    expect(text).toContain('Team `toString`\n');
+    expect(text).toContain('Team `aˋb`\n');
+    expect(text).not.toContain('<!here>');
+    expect(text).not.toContain('function');
+  });
+
+  test('a configured mention not shaped like one is shown as code, not sent as markup', () => {
+    const report = withChanges(owned, { alice: open(30, { escalated: true }) });
+    const [message] = buildSlackDigest(report, {
+      clean: 'silent',
+      mentions: { teams: { platform: '<!channel>' }, escalation: '<https://evil.example|x>' },
+    });
+    const text = mrkdwnOf(message!);
+    expect(text).not.toContain('<!channel>');
+    expect(text).not.toContain('<https://evil');
+    expect(text).toContain('· team `platform` `&lt;!channel&gt;`');
+    expect(text).toContain(':rotating_light: *open 30 days — escalated* `&lt;https://evil.example|x&gt;`');
+  });
+
+  test.each([
+    ['<!subteam^S0123ABC>', true],
+    ['<@U0123ABC>', true],
+    ['<@W0123ABC>', true],
+    ['<!channel>', false],
+    ['<!here>', false],
+    ['<!subteam^S01|@team>', false],
+    ['<@U0123ABC> <!channel>', false],
+    ['@platform', false],
+  ])('isSlackMention(%j) is %s', (text, expected) => {
+    expect(isSlackMention(text)).toBe(expected);
+  });
+});
+
+describe('buildSlackDigest: exempted findings', () => {
+  const report = reportOf([tooOld('alice')]);
+  const [carlFinding] = reportOf([unused('carl')]).findings;
+  const [danFinding] = reportOf([tooOld('dan')]).findings;
+
+  test('are counted in one line with the earliest expiry, and not listed', () => {
+    const withExempted = {
+      ...report,
+      exempted: [
+        exempted(carlFinding!, { until: '2027-03-31' }),
+        exempted(danFinding!, { until: '2026-12-31' }),
+      ],
+    };
+    const [message] = buildSlackDigest(withExempted, { clean: 'silent' });
+    const text = mrkdwnOf(message!);
+    expect(text).toContain(
+      ':mute: *2 findings exempted* (until 2026-12-31 at the earliest): not alerted, see the report.',
+    );
+    expect(userNamesShown([message!])).toEqual(['alice']);
+    expect(text).not.toContain('carl');
+  });
+
+  test('one exemption date reads as "until"', () => {
+    const [message] = buildSlackDigest(
+      { ...report, exempted: [exempted(carlFinding!)] },
+      { clean: 'silent' },
+    );
+    expect(mrkdwnOf(message!)).toContain(
+      ':mute: *1 finding exempted* (until 2026-12-31): not alerted, see the report.',
+    );
+  });
+
+  test('an audit whose only findings are exempted is clean: silent posts nothing; the healthy message says so', () => {
+    const onlyExempted = { ...reportOf([user()]), exempted: [exempted(carlFinding!)] };
+    expect(hasNothingToTell(onlyExempted)).toBe(true);
+    expect(buildSlackDigest(onlyExempted, { clean: 'silent' })).toEqual([]);
+    const [message] = buildSlackDigest(onlyExempted, { clean: 'healthy-message' });
+    const text = mrkdwnOf(message!);
+    expect(text).toContain(':white_check_mark: Nothing to do here for the 1 key of `prod` (`123456789012`).');
+    expect(text).toContain(':mute: *1 finding exempted* (until 2026-12-31)');
+    expect(text).not.toContain('healthy');
+  });
+
+  test("a team's digest counts only the team's exempted findings", () => {
+    const mixed = {
+      ...report,
+      findings: report.findings.map((f) => ({ ...f, owner: 'platform' })),
+      exempted: [
+        exempted({ ...carlFinding!, owner: 'platform' }),
+        exempted({ ...danFinding!, owner: 'data' }),
+      ],
+    };
+    const [message] = buildSlackDigest(mixed, { clean: 'silent', audience: { team: 'platform' } });
+    expect(mrkdwnOf(message!)).toContain('*1 finding exempted*');
+  });
+});
+
+describe('buildSlackDigest: invalid and expired exemptions', () => {
+  const invalid = exemptionFinding('invalid-exemption', {
+    userName: 'mallory',
+    tagKey: 'iam-audit-exempt',
+    raw: '<!channel> *now* `x` &amp;',
+    until: '',
+    reason: '',
+  });
+  const expired = exemptionFinding('exemption-expired', {
+    userName: 'olga',
+    accessKeyId: 'AKIAOLGA000000000001',
+    rules: ['key-too-old'],
+    until: '2026-11-01',
+    reason: 'vendor <@U999> migration',
+  });
+  const props = exemptionFinding('exemption-expired', {
+    userName: 'pat',
+    source: 'props',
+    tagKey: undefined,
+    reason: 'legacy',
+  });
+  const report = reportOf([], {
+    findings: [invalid, { ...expired, accessKeyId: 'AKIAOLGA000000000001' }, props],
+  });
+  const messages = buildSlackDigest(report, { clean: 'silent' });
+  const text = messages.map(mrkdwnOf).join('\n');
+
+  test('are grouped under their rules like other findings', () => {
+    expectWithinLimits(messages);
+    expect(text).toContain(
+      '*MEDIUM · invalid-exemption*: exemptions that are not valid, so they exempt nothing (1 finding)',
+    );
+    expect(text).toContain(
+      '*LOW · exemption-expired*: exemptions past their date, no longer exempting (2 findings)',
+    );
+  });
+
+  test('show the tag and its raw value, escaped, and the action', () => {
+    expect(text).toContain(
+      '*`mallory`* · all keys\nExemption: tag `iam-audit-exempt` = `&lt;!channel&gt; *now* ˋxˋ &amp;amp;`',
+    );
+    expect(text).toMatch(
+      /^\*Action:\* Fix the tag `iam-audit-exempt` on `mallory`: "`&lt;!channel&gt; \*now\* ˋxˋ &amp;amp;`" is not/m,
+    );
+  });
+
+  test('an expired one shows its rules, date and reason, escaped', () => {
+    expect(text).toContain(
+      '*`olga`* · `AKIAOLGA000000000001`\nExemption: tag `iam-audit-exempt` for `key-too-old` · until `2026-11-01` · reason `vendor &lt;@U999&gt; migration`',
+    );
+    expect(text).toContain(
+      '*`pat`* · all keys\nExemption: stack props · until `2026-11-01` · reason `legacy`',
+    );
+  });
+
+  test('nothing in them can form a mention or a link', () => {
+    const withoutOurLinks = text.replace(/<https:\/\/github\.com\/[^|<>]+\|runbook[^>]*>/g, '');
+    expect(withoutOurLinks).not.toMatch(/[<>]/);
+  });
+
+  test('a raw value too long for a section is cut; the finding stays within it', () => {
+    const long = exemptionFinding('invalid-exemption', { userName: 'x', raw: 'y'.repeat(6000) });
+    const out = formatFinding(long);
+    expect(out.length).toBeLessThanOrEqual(MAX_SECTION_TEXT_CHARS);
+    expect(out).toMatch(/= `y+…`/);
+  });
+});
+
+describe('buildSlackDigest: a large audit with changes, owners and mentions', () => {
+  const teams = ['platform', 'data', 'search', null] as const;
+  const base = largeReport(2000);
+  const report: AuditReport = {
+    ...base,
+    findings: base.findings.map((f, i) => ({
+      ...f,
+      owner: teams[i % 4]!,
+      ...(i % 3 === 0 ? NEW : open(1 + (i % 40), { escalated: 1 + (i % 40) > 14 })),
+    })),
+    changes: {
+      newFindings: Math.ceil(2000 / 3),
+      openFindings: 2000 - Math.ceil(2000 / 3),
+      resolved: Array.from({ length: 700 }, (_, i) => resolved(`gone-${String(i).padStart(4, '0')}`)),
+    },
+  };
+  const messages = buildSlackDigest(report, { clean: 'silent', mentions: MENTIONS });
+
+  test('every message is within the limits', () => {
+    expect(messages.length).toBeGreaterThan(1);
+    expectWithinLimits(messages);
+  });
+
+  test('every finding arrives exactly once: the new ones first, then the still open', () => {
+    const shown = userNamesShown(messages);
+    expect(shown).toHaveLength(2000);
+    expect(new Set(shown).size).toBe(2000);
+    const firstOpen = shown.findIndex((name) => !report.findings.find((f) => f.userName === name)!.isNew);
+    expect(
+      shown.slice(0, firstOpen).every((name) => report.findings.find((f) => f.userName === name)!.isNew),
+    ).toBe(true);
+    expect(
+      shown.slice(firstOpen).every((name) => !report.findings.find((f) => f.userName === name)!.isNew),
+    ).toBe(true);
+  });
+
+  test('every resolved finding is listed once, between the new and the still open', () => {
+    const all = messages.map(mrkdwnOf).join('\n');
+    for (let i = 0; i < 700; i += 1)
+      expect(all.split(`\`gone-${String(i).padStart(4, '0')}\``)).toHaveLength(2);
+    expect(all.indexOf('Resolved since the last audit')).toBeGreaterThan(
+      all.indexOf('New since the last audit'),
+    );
+    expect(all.indexOf('Still open')).toBeGreaterThan(all.lastIndexOf('`gone-0699`'));
+  });
+
+  test('each mention appears at most once per message, and in every message that has that team or an escalation', () => {
+    for (const message of messages) {
+      const text = mrkdwnOf(message);
+      for (const [mention, present] of [
+        [PLATFORM, /\nTeam `platform`|· team `platform`/.test(text)],
+        ['<@U0DATALEAD>', /\nTeam `data`|· team `data`/.test(text)],
+        [ESCALATION, text.includes('— escalated*')],
+      ] as const) {
+        expect(text.split(mention).length - 1).toBe(present ? 1 : 0);
+      }
+    }
+  });
+
+  test('the messages are numbered', () => {
+    messages.forEach((m, i) => expect(headerOf(m).endsWith(`(${i + 1}/${messages.length})`)).toBe(true));
   });
 });

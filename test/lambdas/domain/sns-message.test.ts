@@ -9,7 +9,14 @@ import {
   type SnsMessage,
   type SnsReport,
 } from '../../../lambdas/audit/domain/sns-message';
-import type { Finding, IamUser } from '../../../lambdas/audit/domain/types';
+import type {
+  AuditChanges,
+  Exemption,
+  ExemptedFinding,
+  Finding,
+  IamUser,
+  ResolvedFinding,
+} from '../../../lambdas/audit/domain/types';
 import { DEFAULT_RUNBOOK, DEFAULT_THRESHOLDS } from '../../../lambdas/audit/settings';
 import { ACCOUNT_ID, daysAgo, key, NOW, settings, used, user } from '../../support/builders';
 
@@ -409,5 +416,345 @@ describe('buildSnsMessage for an incomplete audit', () => {
     expect(envelopeOf(message).default).toContain(
       'Incomplete: stopped before the Lambda timeout: not every user was audited. 2 users not audited: dave, erin.',
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Changes since the last audit, owners, exemptions
+
+type Tracking = Pick<Finding, 'isNew' | 'openDays' | 'firstSeenAt' | 'escalated' | 'owner'>;
+const NEW: Tracking = { isNew: true, openDays: 0, firstSeenAt: NOW.toISOString() };
+const open = (days: number, more: Partial<Tracking> = {}): Tracking => ({
+  isNew: false,
+  openDays: days,
+  firstSeenAt: daysAgo(days),
+  ...more,
+});
+
+/** The report as the engine gives it with a state store: each user's findings tracked as `tracking` says. */
+function withChanges(
+  report: AuditReport,
+  tracking: Record<string, Partial<Tracking>>,
+  changes: Partial<AuditChanges> = {},
+): AuditReport {
+  const findings = report.findings.map((f) => ({ ...f, ...tracking[f.userName] }));
+  return {
+    ...report,
+    findings,
+    changes: {
+      newFindings: findings.filter((f) => f.isNew).length,
+      openFindings: findings.filter((f) => !f.isNew).length,
+      resolved: [],
+      ...changes,
+    },
+  };
+}
+
+function resolved(userName: string, partial: Partial<ResolvedFinding> = {}): ResolvedFinding {
+  return {
+    rule: 'key-unused',
+    userName,
+    accessKeyId: 'AKIAGONE000000000001',
+    firstSeenAt: '2026-10-01T08:00:00.000Z',
+    resolvedAt: NOW.toISOString(),
+    ...partial,
+  };
+}
+
+function exempted(finding: Finding, exemption: Partial<Exemption> = {}): ExemptedFinding {
+  return {
+    ...finding,
+    exemption: {
+      userName: finding.userName,
+      until: '2026-12-31',
+      reason: 'migrating to roles',
+      source: 'tag',
+      tagKey: 'iam-audit-exempt',
+      ...exemption,
+    },
+  };
+}
+
+function exemptionFinding(
+  rule: 'invalid-exemption' | 'exemption-expired',
+  exemption: Partial<Exemption> & { userName: string },
+): Finding {
+  const full: Exemption = {
+    until: '2026-11-01',
+    reason: 'migration',
+    source: 'tag',
+    tagKey: 'iam-audit-exempt',
+    ...exemption,
+  };
+  return {
+    rule,
+    severity: rule === 'invalid-exemption' ? 'medium' : 'low',
+    userName: exemption.userName,
+    lastUsed: null,
+    description: null,
+    sesSmtpUser: false,
+    runbookUrl: `${DEFAULT_RUNBOOK.url}#exemptions`,
+    action: `Fix the tag ${full.tagKey} on ${exemption.userName}.`,
+    exemption: full,
+  };
+}
+
+const textOf = (message: SnsMessage) => envelopeOf(message).default;
+
+describe('buildSnsMessage with changes since the last audit', () => {
+  const report = withChanges(
+    reportOf(findingsOf(alice, bob, dora)),
+    {
+      alice: { ...NEW, owner: 'platform' },
+      bob: open(20, { escalated: true, owner: null }),
+      dora: open(3, { owner: 'data' }),
+    },
+    { resolved: [resolved('zed'), resolved('amy', { rule: 'key-too-old', accessKeyId: undefined })] },
+  );
+  const message = buildSnsMessage(report);
+  const text = textOf(message);
+
+  it('counts new, resolved and still open in the header', () => {
+    expect(text).toContain(
+      'Scanned 10 users and 12 keys: 3 findings (1 high, 2 medium).\nSince the last audit: 1 new, 2 resolved, 2 still open (1 escalated).\n',
+    );
+  });
+
+  it('lists new, then resolved, then still open, each under its title', () => {
+    const titles = text.split('\n').filter((line) => /^(New|Resolved|Still)/.test(line));
+    expect(titles).toEqual([
+      'New since the last audit (1)',
+      'Resolved since the last audit (2)',
+      'Still open (2)',
+    ]);
+    expect(text).toContain(
+      'New since the last audit (1)\n############################\n\nHIGH: key-too-old (1)\n',
+    );
+  });
+
+  it('lists the resolved compactly, in rule order', () => {
+    expect(text).toContain(
+      'Resolved since the last audit (2)\n#################################\n\n' +
+        '- key-too-old: amy, first seen 2026-10-01\n' +
+        '- key-unused: zed, AKIAGONE000000000001, first seen 2026-10-01\n',
+    );
+  });
+
+  it("names each finding's owner, and how long the still open ones have been open", () => {
+    expect(text).toContain('- alice (team platform)\n  Key: AKIAALICE00000000001');
+    expect(text).toContain(
+      '- bob (no owner) [ESCALATED]\n  Open: 20 days (first seen 2026-11-08), escalated: open longer than the escalation threshold\n  Key: AKIABOB0000000000001',
+    );
+    expect(text).toContain('- dora (team data)\n  Open: 3 days (first seen 2026-11-25)\n');
+  });
+
+  it('says how many are new in the subject and an attribute (9 attributes in all)', () => {
+    expect(message.subject).toBe(`IAM keys: 1 high, 2 medium (1 new) in acme-staging (${ACCOUNT_ID})`);
+    expect(message.attributes.newFindings).toEqual({ DataType: 'Number', StringValue: '1' });
+    expect(Object.keys(message.attributes)).toHaveLength(9);
+  });
+
+  it('carries the whole report, changes included, for machine subscribers', () => {
+    expect(reportIn(message)).toEqual({ ...report, findingsOmitted: 0 });
+  });
+
+  it('without changes has no newFindings attribute and no change lines', () => {
+    const plain = buildSnsMessage(reportOf(findingsOf(alice)));
+    expect(plain.attributes).not.toHaveProperty('newFindings');
+    expect(textOf(plain)).not.toMatch(
+      /Since the last audit|New since|Still open|Resolved since|\(team |no owner/,
+    );
+  });
+
+  it('clean but with resolved findings: healthy, and says what was resolved', () => {
+    const clean = withChanges(reportOf([]), {}, { resolved: [resolved('zed')] });
+    const out = buildSnsMessage(clean);
+    expect(out.subject).toBe(`IAM keys healthy, 1 resolved in acme-staging (${ACCOUNT_ID})`);
+    expect(textOf(out)).toContain('Since the last audit: 0 new, 1 resolved, 0 still open.');
+    expect(textOf(out)).toContain('- key-unused: zed, AKIAGONE000000000001, first seen 2026-10-01');
+    expect(out.attributes.newFindings?.StringValue).toBe('0');
+  });
+});
+
+describe('buildSnsMessage: the state store unavailable', () => {
+  it('says so near the top, on one line, the reason cut when long', () => {
+    const report = withChanges(
+      reportOf(findingsOf(alice)),
+      { alice: NEW },
+      { stateError: 'AccessDenied:\nno <!channel>' },
+    );
+    const lines = textOf(buildSnsMessage(report)).split('\n');
+    expect(lines[2]).toBe('State unavailable (AccessDenied: no <!channel>): every finding is shown as new.');
+    const long = withChanges(reportOf([]), {}, { stateError: 'x'.repeat(5000) });
+    const line = textOf(buildSnsMessage(long)).split('\n')[2]!;
+    expect(line).toMatch(/^State unavailable \(x+\.\.\.\): every finding is shown as new\.$/);
+    expect(line.length).toBeLessThan(400);
+  });
+});
+
+describe('buildSnsMessage: exempted findings', () => {
+  const [carl] = findingsOf(bob);
+  const [dan] = findingsOf(alice);
+
+  it('are counted in one line with the earliest expiry, and carried in the JSON report', () => {
+    const report = {
+      ...reportOf(findingsOf(dora)),
+      exempted: [exempted(carl!, { until: '2027-03-31' }), exempted(dan!)],
+    };
+    const message = buildSnsMessage(report);
+    expect(textOf(message)).toContain(
+      '2 findings exempted (until 2026-12-31 at the earliest): not alerted; the JSON report lists them under "exempted".',
+    );
+    expect(textOf(message)).not.toContain('- bob');
+    expect(reportIn(message)).toEqual({ ...report, findingsOmitted: 0 });
+  });
+
+  it('an audit with only exempted findings has nothing to act on', () => {
+    const text = textOf(buildSnsMessage({ ...reportOf([]), exempted: [exempted(carl!)] }));
+    expect(text).toContain(
+      '1 finding exempted (until 2026-12-31): not alerted; the JSON report lists it under "exempted".',
+    );
+    expect(text).toContain('No finding to act on: nothing to do.');
+  });
+});
+
+describe('buildSnsMessage: invalid and expired exemptions', () => {
+  const report = reportOf([
+    exemptionFinding('invalid-exemption', {
+      userName: 'mallory',
+      raw: '<!channel>\nsecond line',
+      until: '',
+      reason: '',
+    }),
+    {
+      ...exemptionFinding('exemption-expired', {
+        userName: 'olga',
+        rules: ['key-too-old'],
+        reason: 'vendor',
+      }),
+      accessKeyId: 'AKIAOLGA000000000001',
+    },
+    exemptionFinding('exemption-expired', { userName: 'pat', source: 'props', tagKey: undefined }),
+  ]);
+  const text = textOf(buildSnsMessage(report));
+
+  it('show the exemption: the tag and its raw value on one line, or its rules, date and reason', () => {
+    expect(text).toContain('MEDIUM: invalid-exemption (1)');
+    expect(text).toContain(
+      '- mallory\n  Key: all keys\n  Exemption: tag iam-audit-exempt = "<!channel> second line"\n  Action: ',
+    );
+    expect(text).toContain(
+      '- olga\n  Key: AKIAOLGA000000000001\n  Exemption: tag iam-audit-exempt for key-too-old: until 2026-11-01, reason "vendor"\n',
+    );
+    expect(text).toContain(
+      '- pat\n  Key: all keys\n  Exemption: stack props: until 2026-11-01, reason "migration"\n',
+    );
+  });
+});
+
+describe('buildSnsMessage size with changes', () => {
+  /** `n` findings, one in `newEvery` new, the rest open and (past 14 days) escalated. */
+  function trackedReport(
+    n: number,
+    lists: { resolved?: number; exempted?: number } = {},
+    newEvery = 3,
+  ): AuditReport {
+    const base = reportOf(manyFindings(n));
+    const findings = base.findings.map((f, i) => ({
+      ...f,
+      owner: i % 5 ? 'platform' : null,
+      ...(i % newEvery === 0 ? NEW : open(1 + (i % 30), { escalated: 1 + (i % 30) > 14 })),
+    }));
+    const [sample] = manyFindings(1);
+    return {
+      ...base,
+      findings,
+      exempted: Array.from({ length: lists.exempted ?? 0 }, (_, i) =>
+        exempted(
+          { ...sample!, userName: `exempt-${i}` },
+          { until: `2027-01-${String(1 + (i % 28)).padStart(2, '0')}` },
+        ),
+      ),
+      changes: {
+        newFindings: findings.filter((f) => f.isNew).length,
+        openFindings: findings.filter((f) => !f.isNew).length,
+        resolved: Array.from({ length: lists.resolved ?? 0 }, (_, i) =>
+          resolved(`gone-${String(i).padStart(5, '0')}`),
+        ),
+      },
+    };
+  }
+
+  it('keeps the new findings first when it cannot list them all, and the JSON lists the same ones', () => {
+    // About 75 of these findings fit in 256 KiB: 50 new ones, then the most severe of those still open.
+    const report = trackedReport(2000, {}, 40);
+    const message = buildSnsMessage(report);
+    expect(publishSizeBytes(message)).toBeLessThanOrEqual(SNS_MAX_PUBLISH_BYTES);
+    expect(message.findingsOmitted).toBeGreaterThan(0);
+    const fresh = report.findings.filter((f) => f.isNew);
+    expect(message.findingsIncluded).toBeGreaterThan(fresh.length);
+    const copy = reportIn(message);
+    // Every new finding, then the most severe still open ones; in the report's order.
+    const open = report.findings.filter((f) => !f.isNew).slice(0, message.findingsIncluded - fresh.length);
+    const included = new Set([...fresh, ...open]);
+    expect(copy.findings).toEqual(report.findings.filter((f) => included.has(f)));
+    const text = textOf(message);
+    expect(text).toContain(`New since the last audit (${fresh.length.toLocaleString('en-US')})`);
+    expect(text).toMatch(/^Still open \([\d,]+ of [\d,]+ shown\)$/m);
+    expect(text).toContain(
+      `This message lists ${message.findingsIncluded.toLocaleString('en-US')} of 2,000 findings (the new ones first, then the most severe)`,
+    );
+    expect(text.match(/^ {2}Runbook: /gm)).toHaveLength(message.findingsIncluded);
+  });
+
+  it.each([
+    [20, 5_000, 5_000],
+    [2_000, 5_000, 3_000],
+    [0, 20_000, 0],
+  ])(
+    'with %i findings, %i resolved and %i exempted: within 256 KiB, the lists cut short and counted',
+    (n, r, e) => {
+      const report = trackedReport(n, { resolved: r, exempted: e });
+      const started = performance.now();
+      const message = buildSnsMessage(report);
+      expect(performance.now() - started).toBeLessThan(3_000);
+      expect(publishSizeBytes(message)).toBeLessThanOrEqual(SNS_MAX_PUBLISH_BYTES);
+      expect(message.findingsIncluded + message.findingsOmitted).toBe(n);
+      const copy = reportIn(message);
+      const listedResolved = copy.changes!.resolved.length;
+      expect(listedResolved).toBeGreaterThan(0);
+      expect(listedResolved + (copy.resolvedOmitted ?? 0)).toBe(r);
+      expect(copy.exempted.length + (copy.exemptedOmitted ?? 0)).toBe(e);
+      const text = textOf(message);
+      const lines = text.split('\n').filter((line) => line.startsWith('- key-unused: gone-'));
+      expect(lines).toHaveLength(listedResolved);
+      // The text and the JSON list the same resolved findings.
+      expect(lines.map((line) => line.split(', ')[0]!.slice('- key-unused: '.length)).sort()).toEqual(
+        copy.changes!.resolved.map((x) => x.userName).sort(),
+      );
+      if (copy.resolvedOmitted) {
+        expect(text).toContain(
+          `and ${copy.resolvedOmitted.toLocaleString('en-US')} more (left out to fit SNS's message limit)`,
+        );
+      }
+      expect(text).toContain(
+        `Since the last audit: ${report.changes!.newFindings.toLocaleString('en-US')} new, ${r.toLocaleString('en-US')} resolved`,
+      );
+    },
+  );
+
+  it('lists everything when it fits', () => {
+    const report = trackedReport(30, { resolved: 40, exempted: 10 });
+    const message = buildSnsMessage(report);
+    expect(reportIn(message)).toEqual({ ...report, findingsOmitted: 0 });
+  });
+
+  it('fills any limit without passing it', () => {
+    const report = trackedReport(60, { resolved: 300, exempted: 100 });
+    for (let limit = 20_000; limit < 300_000; limit += 19_997) {
+      const message = buildSnsMessage(report, { maxBytes: limit });
+      expect(publishSizeBytes(message)).toBeLessThanOrEqual(limit);
+      expect(message.findingsIncluded + message.findingsOmitted).toBe(60);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { buildReport, type ReportInput } from '../../../lambdas/audit/domain/report';
 import { evaluateRoot, evaluateUser } from '../../../lambdas/audit/domain/rules';
 import { formatReportTable } from '../../../lambdas/audit/domain/table';
-import type { IamUser } from '../../../lambdas/audit/domain/types';
+import type { AuditChanges, Exemption, Finding, IamUser } from '../../../lambdas/audit/domain/types';
 import { DEFAULT_RUNBOOK, DEFAULT_THRESHOLDS } from '../../../lambdas/audit/settings';
 import { daysAgo, key, NOW, settings, used, user } from '../../support/builders';
 
@@ -203,5 +203,161 @@ describe('formatReportTable', () => {
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatch(/^1 +CRITICAL +root-access-key +<root_account> +- +400d +\S+ iam us-east-1 +-$/);
     expect(rows[1]).toMatch(/^2 +CRITICAL +root-access-key +<root_account> +- +- +never used +-$/);
+  });
+});
+
+describe('formatReportTable with owners, changes and exemptions', () => {
+  const tooOld = (userName: string, id: string, days = 100) =>
+    user({ userName, keys: [key({ accessKeyId: id, createdAt: daysAgo(days), lastUsed: used(1) })] });
+  const base = reportOf([
+    tooOld('alice', 'AKIAALICE00000000001'),
+    tooOld('bob', 'AKIABOB0000000000001', 120),
+    tooOld('carl', 'AKIACARL000000000001'),
+  ]);
+  const tracking: Record<string, Partial<Finding>> = {
+    alice: { owner: 'platform', isNew: true, openDays: 0 },
+    bob: { owner: null, isNew: false, openDays: 20, escalated: true },
+    carl: { owner: 'data', isNew: false, openDays: 3 },
+  };
+  const changes: AuditChanges = {
+    newFindings: 1,
+    openFindings: 2,
+    resolved: [
+      {
+        rule: 'key-unused',
+        userName: 'zed',
+        accessKeyId: 'AKIAZED0000000000001',
+        firstSeenAt: '2026-10-01T08:00:00.000Z',
+        resolvedAt: NOW.toISOString(),
+      },
+      {
+        rule: 'root-access-key',
+        userName: '<root_account>',
+        firstSeenAt: '2026-09-01T08:00:00.000Z',
+        resolvedAt: NOW.toISOString(),
+      },
+    ],
+  };
+  const tracked = {
+    ...base,
+    findings: base.findings.map((f) => ({ ...f, ...tracking[f.userName] })),
+    changes,
+  };
+  const exemption: Exemption = {
+    userName: 'dan',
+    until: '2026-12-31',
+    reason: 'migration',
+    source: 'tag',
+    tagKey: 'iam-audit-exempt',
+  };
+
+  test('a STATE column says new or open for how many days, escalated ones marked; an OWNER column names the team', () => {
+    const table = formatReportTable(tracked);
+    const lines = table.split('\n');
+    const header = lines.find((line) => line.startsWith('#'))!;
+    expect(header).toMatch(/^# +STATE +SEVERITY +RULE +USER +OWNER +KEY +AGE +LAST USED +WHERE USED/);
+    expect(rowOf(table, 'alice', 'key-too-old')).toMatch(
+      /^1 +new +HIGH +key-too-old +alice +platform +AKIAALICE00000000001 /,
+    );
+    expect(rowOf(table, 'bob', 'key-too-old')).toMatch(
+      /^2 +open 20d escalated +HIGH +key-too-old +bob +no owner +AKIABOB/,
+    );
+    expect(rowOf(table, 'carl', 'key-too-old')).toMatch(
+      /^3 +open 3d +HIGH +key-too-old +carl +data +AKIACARL/,
+    );
+    const bob = rowOf(table, 'bob', 'key-too-old');
+    expect(bob.indexOf('no owner')).toBe(header.indexOf('OWNER'));
+  });
+
+  test('the header counts the changes; the resolved follow the actions, in rule order', () => {
+    const table = formatReportTable(tracked);
+    expect(table.split('\n')[3]).toBe('Since the last audit: 1 new, 2 resolved, 2 still open (1 escalated).');
+    expect(
+      table.endsWith(
+        [
+          '',
+          'Resolved since the last audit:',
+          '  root-access-key: <root_account>, first seen 2026-09-01',
+          '  key-unused: zed, AKIAZED0000000000001, first seen 2026-10-01',
+          '',
+        ].join('\n'),
+      ),
+    ).toBe(true);
+  });
+
+  test('owners alone add the OWNER column only; changes alone the STATE column only', () => {
+    const ownersOnly = formatReportTable({
+      ...base,
+      findings: base.findings.map((f) => ({ ...f, owner: 'platform' })),
+    });
+    const ownersHeader = ownersOnly.split('\n').find((line) => line.startsWith('#'))!;
+    expect(ownersHeader).toMatch(/^# +SEVERITY +RULE +USER +OWNER +KEY/);
+    const changesOnly = formatReportTable({ ...base, changes: { ...changes, resolved: [] } });
+    const changesHeader = changesOnly.split('\n').find((line) => line.startsWith('#'))!;
+    expect(changesHeader).toMatch(/^# +STATE +SEVERITY +RULE +USER +KEY/);
+  });
+
+  test('owners resolved, but nobody with a team tag: no OWNER column', () => {
+    const unowned = formatReportTable({
+      ...base,
+      findings: base.findings.map((f) => ({ ...f, owner: null })),
+    });
+    expect(unowned).toBe(formatReportTable(base));
+  });
+
+  test('without owners, changes or exemptions the table is as it always was', () => {
+    const before = formatReportTable(base);
+    expect(formatReportTable({ ...base, exempted: [] })).toBe(before);
+    expect(before).not.toMatch(/STATE|OWNER|exempted|Since the last audit|Resolved/);
+  });
+
+  test('the state error and the exempted count each get a line', () => {
+    const [danFinding] = reportOf([tooOld('dan', 'AKIADAN0000000000001')]).findings;
+    const table = formatReportTable({
+      ...tracked,
+      changes: { ...changes, stateError: 'ResourceNotFoundException: no table' },
+      exempted: [{ ...danFinding!, exemption }],
+    });
+    const lines = table.split('\n');
+    expect(lines[2]).toBe(
+      'State unavailable (ResourceNotFoundException: no table): every finding is shown as new.',
+    );
+    expect(lines).toContain(
+      '1 finding exempted (until 2026-12-31): not alerted; --json lists it under "exempted"',
+    );
+    expect(table).not.toMatch(/ dan /);
+  });
+
+  test('clean but resolved: nothing to do, and what was resolved', () => {
+    const clean = { ...reportOf([user()]), changes: { ...changes, newFindings: 0, openFindings: 0 } };
+    const table = formatReportTable(clean);
+    expect(table).toContain(
+      'All keys healthy: nothing to do.\n\nResolved since the last audit:\n  root-access-key:',
+    );
+  });
+
+  test('clean with exempted findings: nothing to act on', () => {
+    const [danFinding] = reportOf([tooOld('dan', 'AKIADAN0000000000001')]).findings;
+    const table = formatReportTable({ ...reportOf([user()]), exempted: [{ ...danFinding!, exemption }] });
+    expect(table).toContain('1 finding exempted (until 2026-12-31)');
+    expect(table).toContain('No finding to act on: nothing to do.');
+  });
+
+  test('an invalid exemption shows the tag and its raw value in the description column', () => {
+    const finding: Finding = {
+      rule: 'invalid-exemption',
+      severity: 'medium',
+      userName: 'mallory',
+      lastUsed: null,
+      description: null,
+      sesSmtpUser: false,
+      runbookUrl: `${RUNBOOK}#exemptions`,
+      action: 'Fix the tag iam-audit-exempt on mallory.',
+      exemption: { ...exemption, userName: 'mallory', until: '', reason: '', raw: 'soon-ish' },
+    };
+    const table = formatReportTable(reportOf([], { findings: [finding] }));
+    expect(rowOf(table, 'mallory', 'invalid-exemption')).toMatch(
+      /^1 +MEDIUM +invalid-exemption +mallory +- +- +- +exemption tag iam-audit-exempt = "soon-ish"$/,
+    );
   });
 });
