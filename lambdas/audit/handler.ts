@@ -6,22 +6,15 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
-import { loadAuditConfig, loadChannelConfig, type AuditConfig } from './config';
-import { createAwsClients, type AwsClients } from './adapters/aws-clients';
 import { IamGateway } from './adapters/iam';
-import { createWebhookUrlReader } from './adapters/secrets';
-import { postSlackMessages } from './adapters/slack';
-import { publishSnsMessage } from './adapters/sns';
-import { StateStore } from './adapters/state-store';
 import type { AuditReport } from './domain/report';
 import { runAudit } from './engine';
 import { parseInvocation } from './event';
 import { callsSince, DEFAULT_METRICS_NAMESPACE, recordAuditMetrics } from './metrics';
-import { notify, NotificationError, type Channels } from './notify';
-import { trackChanges, type StatePort } from './track-changes';
+import { notify, NotificationError } from './notify';
+import { buildRuntime, type Runtime } from './runtime';
+import { trackChanges } from './track-changes';
 
 const SERVICE_NAME = 'iam-key-auditor';
 
@@ -46,53 +39,11 @@ export class StateError extends Error {
   override name = 'StateError';
 }
 
-interface Runtime {
-  config: AuditConfig;
-  clients: AwsClients;
-  channels: Channels;
-  state?: StatePort;
-}
-
 let runtime: Runtime | undefined;
 
-/** Configuration, clients and channels, built on the first invocation of a container and reused after. */
+/** The runtime, built on the first invocation of a container and reused after. */
 function getRuntime(): Runtime {
-  if (!runtime) {
-    const config = loadAuditConfig(process.env);
-    const { slackWebhookSecretArn, snsTopicArn, stateTableName } = loadChannelConfig(process.env);
-    const clients = createAwsClients({ maxAttempts: config.maxAttempts, region: process.env.AWS_REGION });
-    const sns = snsTopicArn ? new SNSClient({ retryMode: 'adaptive', maxAttempts: 5 }) : undefined;
-    const webhookUrls = new Map<string, () => Promise<string>>();
-    const webhookUrl = (secretArn: string) => {
-      let reader = webhookUrls.get(secretArn);
-      if (!reader) webhookUrls.set(secretArn, (reader = createWebhookUrlReader(secretArn)));
-      return reader();
-    };
-    runtime = {
-      config,
-      clients,
-      channels: {
-        ...(slackWebhookSecretArn
-          ? {
-              slack: {
-                webhookUrl: (secretArn) => webhookUrl(secretArn ?? slackWebhookSecretArn),
-                post: (url, messages) => postSlackMessages(url, messages),
-              },
-            }
-          : {}),
-        ...(sns && snsTopicArn
-          ? { sns: { publish: (message) => publishSnsMessage(sns, snsTopicArn, message) } }
-          : {}),
-      },
-      ...(stateTableName
-        ? {
-            state: new StateStore(new DynamoDBClient({ maxAttempts: 5 }), stateTableName, {
-              onSkippedItems: (skipped) => logger.warn('state items skipped', { ...skipped }),
-            }),
-          }
-        : {}),
-    };
-  }
+  runtime ??= buildRuntime(process.env, logger);
   return runtime;
 }
 

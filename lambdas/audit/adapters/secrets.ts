@@ -12,17 +12,21 @@ export class SecretError extends Error {
   override name = 'SecretError';
 }
 
-export function createWebhookUrlReader(
-  secretId: string,
-  client?: SecretsManagerClient,
-): () => Promise<string> {
+/**
+ * Reads Slack webhook URLs from Secrets Manager: the default channel's secret and any team's. One provider serves
+ * them all and caches each for {@link SECRET_MAX_AGE_SECONDS}.
+ */
+export function createWebhookUrlReader(client?: SecretsManagerClient): (secretId: string) => Promise<string> {
   const provider = new SecretsProvider(client ? { awsSdkV3Client: client } : {});
-  return async () => {
+  return async (secretId) => {
     let value: unknown;
     try {
       value = await provider.get(secretId, { maxAge: SECRET_MAX_AGE_SECONDS });
     } catch (error) {
-      throw new SecretError(`could not read the Slack webhook secret ${secretId}: ${(error as Error).name}`);
+      // Powertools wraps the SDK's error (AccessDeniedException, ResourceNotFoundException, ...) in its own.
+      const cause = (error as Error & { cause?: unknown }).cause;
+      const name = cause instanceof Error ? cause.name : (error as Error).name;
+      throw new SecretError(`could not read the Slack webhook secret ${secretId}: ${name}`);
     }
     const url = typeof value === 'string' ? value.trim() : '';
     let parsed: URL | undefined;
