@@ -1,8 +1,7 @@
 import { main } from '../../lambdas/audit/cli';
 import type { AuditReport } from '../../lambdas/audit/domain/report';
-import { credentialReportOf, iamMock, serveAccount, type MockAccount } from '../support/iam-mock';
-
-const ago = (days: number) => new Date(Date.parse('2026-11-28T09:00:00Z') - days * 86_400_000).toISOString();
+import { daysAgo, key, user } from '../support/builders';
+import { accountOf, iamMock, serveAccount } from '../support/iam-mock';
 
 function run(argv: string[], env: NodeJS.ProcessEnv = { CREDENTIAL_REPORT_WAIT_SECONDS: '0' }) {
   let out = '';
@@ -13,31 +12,22 @@ function run(argv: string[], env: NodeJS.ProcessEnv = { CREDENTIAL_REPORT_WAIT_S
 }
 
 beforeEach(() => {
-  const acct: MockAccount = {
-    alias: 'acme-production',
-    users: [
-      {
-        userName: 'ci+deploy@acme.example',
-        tags: { AKIACI00000000000001: 'github actions: deploy workflow' },
-        keys: [
-          { accessKeyId: 'AKIACI00000000000001', status: 'Active', createdAt: ago(100), lastUsed: null },
-        ],
-      },
-      {
-        userName: 'bob',
-        keys: [
-          {
-            accessKeyId: 'AKIABOB0000000000001',
-            status: 'Active',
-            createdAt: ago(5),
-            lastUsed: { date: ago(1), service: 's3', region: 'eu-west-2' },
-          },
-        ],
-      },
-    ],
-  };
-  acct.report = credentialReportOf(acct, ago(0));
-  serveAccount(acct);
+  serveAccount(
+    accountOf(
+      [
+        user({
+          userName: 'ci+deploy@acme.example',
+          tags: { AKIACI00000000000001: 'github actions: deploy workflow' },
+          keys: [key({ accessKeyId: 'AKIACI00000000000001', createdAt: daysAgo(100), lastUsed: null })],
+        }),
+        user({
+          userName: 'bob',
+          keys: [key({ accessKeyId: 'AKIABOB0000000000001', createdAt: daysAgo(5) })],
+        }),
+      ],
+      { alias: 'acme-production' },
+    ),
+  );
 });
 
 describe('the CLI', () => {

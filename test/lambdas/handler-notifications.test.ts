@@ -3,7 +3,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler, resetRuntime } from '../../lambdas/audit/handler';
 import { NotificationError } from '../../lambdas/audit/notify';
-import { credentialReportOf, serveAccount, type MockAccount } from '../support/iam-mock';
+import { accountOf, serveAccount, type MockAccount } from '../support/iam-mock';
 import { lambdaContext } from '../support/lambda-context';
 import { SLACK, startSlackServer, type SlackServer } from '../support/slack-server';
 
@@ -19,9 +19,8 @@ let slack: SlackServer;
 const ENV = { ...process.env };
 
 function account(findings: boolean): MockAccount {
-  const acct: MockAccount = {
-    alias: 'acme-staging',
-    users: [
+  return accountOf(
+    [
       {
         userName: 'deploy-bot',
         tags: { AKIADEPLOY0000000001: '<!channel> <https://evil.example|click> &amp;' },
@@ -35,9 +34,8 @@ function account(findings: boolean): MockAccount {
         ],
       },
     ],
-  };
-  acct.report = credentialReportOf(acct, ago(0));
-  return acct;
+    { alias: 'acme-staging' },
+  );
 }
 
 /** Everything the function wrote to its logs and metrics, as one string. */

@@ -1,16 +1,7 @@
 import { handler, resetRuntime } from '../../lambdas/audit/handler';
-import {
-  credentialReportOf,
-  iamCallCounts,
-  iamMock,
-  serveAccount,
-  stsMock,
-  type MockAccount,
-} from '../support/iam-mock';
+import { daysAgo, key, user } from '../support/builders';
+import { accountOf, iamCallCounts, iamMock, serveAccount, stsMock } from '../support/iam-mock';
 import { lambdaContext } from '../support/lambda-context';
-
-const NOW = new Date('2026-11-28T09:00:00Z');
-const ago = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString();
 
 const SCHEDULED_EVENT = {
   version: '0',
@@ -24,36 +15,17 @@ const SCHEDULED_EVENT = {
   detail: {},
 };
 
-function serve(): MockAccount {
-  const acct: MockAccount = {
-    users: [
-      {
+/** alice's key is too old; bob's is healthy. */
+function serve(): void {
+  serveAccount(
+    accountOf([
+      user({
         userName: 'alice',
-        keys: [
-          {
-            accessKeyId: 'AKIAALICE00000000001',
-            status: 'Active',
-            createdAt: ago(100),
-            lastUsed: { date: ago(1), service: 's3', region: 'eu-west-2' },
-          },
-        ],
-      },
-      {
-        userName: 'bob',
-        keys: [
-          {
-            accessKeyId: 'AKIABOB0000000000001',
-            status: 'Active',
-            createdAt: ago(5),
-            lastUsed: { date: ago(1), service: 's3', region: 'eu-west-2' },
-          },
-        ],
-      },
-    ],
-  };
-  acct.report = credentialReportOf(acct, ago(0));
-  serveAccount(acct);
-  return acct;
+        keys: [key({ accessKeyId: 'AKIAALICE00000000001', createdAt: daysAgo(100) })],
+      }),
+      user({ userName: 'bob', keys: [key({ accessKeyId: 'AKIABOB0000000000001', createdAt: daysAgo(5) })] }),
+    ]),
+  );
 }
 
 const ENV = { ...process.env };

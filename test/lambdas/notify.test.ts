@@ -1,11 +1,10 @@
 import type { AuditReport } from '../../lambdas/audit/domain/report';
-import { buildReport } from '../../lambdas/audit/domain/report';
-import { evaluateUser } from '../../lambdas/audit/domain/rules';
 import type { SlackMessage } from '../../lambdas/audit/domain/slack-digest';
 import type { SnsMessage } from '../../lambdas/audit/domain/sns-message';
 import { notify, NotificationError, type Channels } from '../../lambdas/audit/notify';
-import { daysAgo, key, NOW, settings, user } from '../support/builders';
+import { daysAgo, key, reportOfUsers, user } from '../support/builders';
 
+/** A report with `findingsCount` findings: that many users `svc-<i>`, each with one key too old. */
 function reportWith(findingsCount: number): AuditReport {
   const users = Array.from({ length: findingsCount }, (_, i) =>
     user({
@@ -13,18 +12,7 @@ function reportWith(findingsCount: number): AuditReport {
       keys: [key({ accessKeyId: `AKIASVC${String(i).padStart(13, '0')}`, createdAt: daysAgo(100) })],
     }),
   );
-  return buildReport({
-    now: NOW,
-    accountId: '123456789012',
-    accountAlias: 'acme-staging',
-    scope: { type: 'account' },
-    dryRun: false,
-    source: { type: 'credential-report', generatedAt: NOW.toISOString() },
-    thresholds: settings().thresholds,
-    usersScanned: users.length,
-    keysScanned: users.length,
-    findings: users.flatMap((u) => evaluateUser(u, NOW, settings())),
-  });
+  return reportOfUsers(users);
 }
 
 const WEBHOOK = 'https://hooks.slack.com/services/T0/B0/secret-token';

@@ -4,22 +4,39 @@
  *
  * ```ts
  * const findings = evaluateUser(user({ keys: [key({ createdAt: daysAgo(91) })] }), NOW, settings());
+ * const report = reportOfUsers([user({ keys: [key({ createdAt: daysAgo(91) })] })], { accountAlias: null });
  * const csv = credentialReportCsv([{ user: 'alice', access_key_1_active: true, access_key_1_last_rotated: daysAgo(91) }]);
  * ```
  */
+import { buildReport, type AuditReport, type ReportInput } from '../../lambdas/audit/domain/report';
+import { evaluateUser } from '../../lambdas/audit/domain/rules';
 import { DAY_MS } from '../../lambdas/audit/domain/time';
 import type {
   AccessKey,
+  AuditChanges,
+  Exemption,
+  ExemptedFinding,
+  Finding,
   IamUser,
   LastUsed,
   RuleSettings,
   Runbook,
   Thresholds,
 } from '../../lambdas/audit/domain/types';
-import { DEFAULT_RULE_SETTINGS } from '../../lambdas/audit/settings';
+import { DEFAULT_RULE_SETTINGS, DEFAULT_RUNBOOK, DEFAULT_THRESHOLDS } from '../../lambdas/audit/settings';
+import {
+  CREDENTIAL_REPORT_COLUMNS,
+  type CredentialReportColumn,
+} from '../../tools/fake-iam/credential-report';
+
+/** The columns of IAM's credential report, in AWS's order: the fake IAM server's own list. */
+export { CREDENTIAL_REPORT_COLUMNS, type CredentialReportColumn };
 
 /** The audit's fixed `now` in every test: a Saturday morning in UTC. */
 export const NOW = new Date('2026-11-28T09:00:00Z');
+
+/** The audited account's id in every test. */
+export const ACCOUNT_ID = '123456789012';
 
 /** One minute, in days: `daysAgo(90 + MINUTE)` is 90 days and one minute ago. */
 export const MINUTE = 1 / (24 * 60);
@@ -71,32 +88,54 @@ export function settings(partial: SettingsInput = {}): RuleSettings {
   };
 }
 
-/** The columns of IAM's credential report, in AWS's order. */
-export const CREDENTIAL_REPORT_COLUMNS = [
-  'user',
-  'arn',
-  'user_creation_time',
-  'password_enabled',
-  'password_last_used',
-  'password_last_changed',
-  'password_next_rotation',
-  'mfa_active',
-  'access_key_1_active',
-  'access_key_1_last_rotated',
-  'access_key_1_last_used_date',
-  'access_key_1_last_used_region',
-  'access_key_1_last_used_service',
-  'access_key_2_active',
-  'access_key_2_last_rotated',
-  'access_key_2_last_used_date',
-  'access_key_2_last_used_region',
-  'access_key_2_last_used_service',
-  'cert_1_active',
-  'cert_1_last_rotated',
-  'cert_2_active',
-  'cert_2_last_rotated',
-] as const;
-export type CredentialReportColumn = (typeof CREDENTIAL_REPORT_COLUMNS)[number];
+/**
+ * The findings of the real rules for `users`, in their order: `evaluateUser` at `NOW`, with `settings(settingsInput)`.
+ */
+export function findingsOf(users: IamUser[], settingsInput: SettingsInput = {}): Finding[] {
+  return users.flatMap((u) => evaluateUser(u, NOW, settings(settingsInput)));
+}
+
+/**
+ * What `buildReport` takes: an audit of the whole account `ACCOUNT_ID` (alias `prod`) at `NOW`, not a dry
+ * run, from a credential report generated a minute before, with the default thresholds; nothing scanned, no
+ * findings.
+ */
+export function reportInput(partial: Partial<ReportInput> = {}): ReportInput {
+  return {
+    now: NOW,
+    accountId: ACCOUNT_ID,
+    accountAlias: 'prod',
+    scope: { type: 'account' },
+    dryRun: false,
+    source: { type: 'credential-report', generatedAt: '2026-11-28T08:59:00.000Z' },
+    thresholds: DEFAULT_THRESHOLDS,
+    usersScanned: 0,
+    keysScanned: 0,
+    findings: [],
+    ...partial,
+  };
+}
+
+/**
+ * The report (`buildReport` of `reportInput`) of an audit of `users`: their findings from the real rules
+ * (`findingsOf(users, settingsInput)`), and the users and keys scanned counted from them. `partial` overrides
+ * any field, `findings` included (they replace the users' findings); the thresholds stay the defaults whatever
+ * `settingsInput` says.
+ */
+export function reportOfUsers(
+  users: IamUser[],
+  partial: Partial<ReportInput> = {},
+  settingsInput: SettingsInput = {},
+): AuditReport {
+  return buildReport(
+    reportInput({
+      usersScanned: users.length,
+      keysScanned: users.reduce((n, u) => n + u.keys.length, 0),
+      ...partial,
+      findings: partial.findings ?? findingsOf(users, settingsInput),
+    }),
+  );
+}
 
 /**
  * One row of the report. Booleans render as `true`/`false`; null or left out renders as `N/A`
@@ -107,7 +146,6 @@ export type CredentialReportRow = { user: string } & Partial<
   Record<Exclude<CredentialReportColumn, 'user'>, string | boolean | null>
 >;
 
-export const ACCOUNT_ID = '123456789012';
 const ROOT_USER = '<root_account>';
 const FALSE_BY_DEFAULT = /_active$|^password_enabled$/;
 const UTC_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -165,4 +203,83 @@ export function credentialReportRow(
     row[`${slot}_last_used_region`] = k.lastUsed?.region ?? null;
   });
   return { ...row, ...partial };
+}
+
+/** What the engine adds to a finding from the state store and the owners. */
+export type Tracking = Pick<Finding, 'isNew' | 'openDays' | 'firstSeenAt' | 'escalated' | 'owner'>;
+
+/** A finding first seen in this audit. */
+export const NEW: Tracking = { isNew: true, openDays: 0, firstSeenAt: NOW.toISOString() };
+
+/** A finding first seen `days` days ago and open since. */
+export const open = (days: number, more: Partial<Tracking> = {}): Tracking => ({
+  isNew: false,
+  openDays: days,
+  firstSeenAt: daysAgo(days),
+  ...more,
+});
+
+/** The report as the engine gives it with a state store: each user's findings tracked as `tracking` says. */
+export function withChanges(
+  report: AuditReport,
+  tracking: Record<string, Partial<Tracking>>,
+  changes: Partial<AuditChanges> = {},
+): AuditReport {
+  const findings = report.findings.map((f) => ({ ...f, ...tracking[f.userName] }));
+  return {
+    ...report,
+    findings,
+    changes: {
+      newFindings: findings.filter((f) => f.isNew).length,
+      openFindings: findings.filter((f) => !f.isNew).length,
+      resolved: [],
+      ...changes,
+    },
+  };
+}
+
+/** `finding`, exempted by the tag `iam-audit-exempt` of its user until 2026-12-31 ("migrating to roles"). */
+export function exempted(finding: Finding, exemption: Partial<Exemption> = {}): ExemptedFinding {
+  return {
+    ...finding,
+    exemption: {
+      userName: finding.userName,
+      until: '2026-12-31',
+      reason: 'migrating to roles',
+      source: 'tag',
+      tagKey: 'iam-audit-exempt',
+      ...exemption,
+    },
+  };
+}
+
+/**
+ * An `invalid-exemption` or `exemption-expired` finding, as the exemption rules give it: by default of the tag
+ * `iam-audit-exempt`, until 2026-11-01 ("migration"), for all the user's keys.
+ */
+export function exemptionFinding(
+  rule: 'invalid-exemption' | 'exemption-expired',
+  exemption: Partial<Exemption> & { userName: string },
+): Finding {
+  const full: Exemption = {
+    until: '2026-11-01',
+    reason: 'migration',
+    source: 'tag',
+    tagKey: 'iam-audit-exempt',
+    ...exemption,
+  };
+  return {
+    rule,
+    severity: rule === 'invalid-exemption' ? 'medium' : 'low',
+    userName: exemption.userName,
+    lastUsed: null,
+    description: null,
+    sesSmtpUser: false,
+    runbookUrl: `${DEFAULT_RUNBOOK.url}#exemptions`,
+    action:
+      rule === 'invalid-exemption'
+        ? `Fix the tag ${full.tagKey} on ${exemption.userName}: "${full.raw ?? ''}" is not "YYYY-MM-DD reason"; it exempts nothing.`
+        : `The exemption of ${exemption.userName} ended on ${full.until}: fix the finding, or renew the tag ${full.tagKey}.`,
+    exemption: full,
+  };
 }

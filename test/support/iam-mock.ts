@@ -17,6 +17,7 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { KeyStatus, LastUsed } from '../../lambdas/audit/domain/types';
+import { NOW } from './builders';
 
 export const iamMock = mockClient(IAMClient);
 export const stsMock = mockClient(STSClient);
@@ -212,4 +213,19 @@ export function credentialReportOf(
     ...account.users.map((u) => row(u.userName, `arn:aws:iam::${id}:user/${u.userName}`, u.keys)),
   ];
   return { csv: lines.join('\n') + '\n', generatedAt };
+}
+
+/**
+ * An account holding `users`, with the credential report IAM would produce for them at `reportAt` (default:
+ * the tests' `NOW`); `partial` sets the rest (alias, ...). Pass it to `serveAccount`, then change its users to
+ * simulate drift since the report.
+ */
+export function accountOf(
+  users: MockUser[],
+  partial: Omit<MockAccount, 'users' | 'report'> = {},
+  reportAt: string = NOW.toISOString(),
+): MockAccount {
+  const account: MockAccount = { ...partial, users };
+  account.report = credentialReportOf(account, reportAt);
+  return account;
 }

@@ -36,13 +36,11 @@ describe('the webhook URL reader', () => {
   });
 
   it('says which secret could not be read, and why, by error name only', async () => {
-    secrets
-      .on(GetSecretValueCommand, { SecretId: DEFAULT })
-      .rejects(
-        Object.assign(new Error('User is not authorized to access arn:...'), {
-          name: 'AccessDeniedException',
-        }),
-      );
+    secrets.on(GetSecretValueCommand, { SecretId: DEFAULT }).rejects(
+      Object.assign(new Error('User is not authorized to access arn:...'), {
+        name: 'AccessDeniedException',
+      }),
+    );
     const read = createWebhookUrlReader(new SecretsManagerClient({ region: 'eu-west-2' }));
     await expect(read(DEFAULT)).rejects.toThrow(
       `could not read the Slack webhook secret ${DEFAULT}: AccessDeniedException`,

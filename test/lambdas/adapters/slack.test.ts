@@ -8,11 +8,8 @@ import {
   SlackDeliveryError,
   type PostSlackOptions,
 } from '../../../lambdas/audit/adapters/slack';
-import { buildReport } from '../../../lambdas/audit/domain/report';
-import { evaluateUser } from '../../../lambdas/audit/domain/rules';
 import { buildSlackDigest, type SlackMessage } from '../../../lambdas/audit/domain/slack-digest';
-import { DEFAULT_THRESHOLDS } from '../../../lambdas/audit/settings';
-import { daysAgo, key, NOW, settings, used, user } from '../../support/builders';
+import { daysAgo, key, reportOfUsers, used, user } from '../../support/builders';
 import { SLACK, startSlackServer, WEBHOOK_PATH, type SlackServer } from '../../support/slack-server';
 
 const message = (n: number): SlackMessage => ({
@@ -81,18 +78,7 @@ describe('postSlackMessages: delivery', () => {
         tags: { [accessKeyId]: `service ${i + 1}` },
       });
     });
-    const report = buildReport({
-      now: NOW,
-      accountId: '123456789012',
-      accountAlias: 'prod',
-      scope: { type: 'account' },
-      dryRun: false,
-      source: { type: 'credential-report', generatedAt: '2026-11-28T08:59:00.000Z' },
-      thresholds: DEFAULT_THRESHOLDS,
-      usersScanned: users.length,
-      keysScanned: users.length,
-      findings: users.flatMap((u) => evaluateUser(u, NOW, settings())),
-    });
+    const report = reportOfUsers(users);
     const messages = buildSlackDigest(report, { clean: 'silent' });
 
     await expect(postSlackMessages(slack.url, messages, options)).resolves.toEqual({ sent: messages.length });

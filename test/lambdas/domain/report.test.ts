@@ -1,28 +1,7 @@
-import { buildReport, compareFindings, type ReportInput } from '../../../lambdas/audit/domain/report';
-import { evaluateRoot, evaluateUser } from '../../../lambdas/audit/domain/rules';
-import type { Finding, IamUser } from '../../../lambdas/audit/domain/types';
-import { DEFAULT_THRESHOLDS } from '../../../lambdas/audit/settings';
-import { daysAgo, key, NOW, settings, used, user } from '../../support/builders';
-
-function findingsOf(users: IamUser[]): Finding[] {
-  return users.flatMap((u) => evaluateUser(u, NOW, settings()));
-}
-
-function input(partial: Partial<ReportInput>): ReportInput {
-  return {
-    now: NOW,
-    accountId: '123456789012',
-    accountAlias: 'prod',
-    scope: { type: 'account' },
-    dryRun: false,
-    source: { type: 'credential-report', generatedAt: '2026-11-28T08:59:00.000Z' },
-    thresholds: DEFAULT_THRESHOLDS,
-    usersScanned: 0,
-    keysScanned: 0,
-    findings: [],
-    ...partial,
-  };
-}
+import { buildReport, compareFindings } from '../../../lambdas/audit/domain/report';
+import { evaluateRoot } from '../../../lambdas/audit/domain/rules';
+import type { Finding } from '../../../lambdas/audit/domain/types';
+import { daysAgo, findingsOf, key, NOW, reportInput, settings, used, user } from '../../support/builders';
 
 const ZERO_BY_RULE = {
   'root-access-key': 0,
@@ -55,7 +34,7 @@ describe('buildReport', () => {
   const root = evaluateRoot([{ active: true, createdAt: daysAgo(500), lastUsed: null }], NOW, settings());
 
   test('sorts by severity, then user, then key (the order a person works through them)', () => {
-    const report = buildReport(input({ findings: [...findingsOf(users), ...root] }));
+    const report = buildReport(reportInput({ findings: [...findingsOf(users), ...root] }));
     expect(report.findings.map((f) => [f.severity, f.userName, f.accessKeyId ?? '-', f.rule])).toEqual([
       ['critical', '<root_account>', '-', 'root-access-key'],
       ['high', 'bob', 'AKIABOB0000000000001', 'key-too-old'],
@@ -71,21 +50,21 @@ describe('buildReport', () => {
 
   test('the order does not depend on the order of the input', () => {
     const findings = [...findingsOf(users), ...root];
-    const forward = buildReport(input({ findings })).findings;
-    const backward = buildReport(input({ findings: [...findings].reverse() })).findings;
+    const forward = buildReport(reportInput({ findings })).findings;
+    const backward = buildReport(reportInput({ findings: [...findings].reverse() })).findings;
     expect(backward).toEqual(forward);
   });
 
   test('does not reorder the caller’s findings', () => {
     const findings = findingsOf(users);
     const before = [...findings];
-    buildReport(input({ findings }));
+    buildReport(reportInput({ findings }));
     expect(findings).toEqual(before);
   });
 
   test('counts findings by rule and by severity', () => {
     const report = buildReport(
-      input({ usersScanned: 4, keysScanned: 5, findings: [...findingsOf(users), ...root] }),
+      reportInput({ usersScanned: 4, keysScanned: 5, findings: [...findingsOf(users), ...root] }),
     );
     expect(report.summary).toEqual({
       usersScanned: 4,
@@ -106,7 +85,7 @@ describe('buildReport', () => {
   });
 
   test('a clean audit lists every rule and severity with 0', () => {
-    const report = buildReport(input({ usersScanned: 3, keysScanned: 3 }));
+    const report = buildReport(reportInput({ usersScanned: 3, keysScanned: 3 }));
     expect(report.summary).toEqual({
       usersScanned: 3,
       keysScanned: 3,
@@ -118,18 +97,15 @@ describe('buildReport', () => {
   });
 
   test('usersNotFound is sorted, and empty when not given', () => {
-    expect(buildReport(input({ usersNotFound: ['zoe', 'Bob', 'alice', 'bob'] })).usersNotFound).toEqual([
-      'Bob',
-      'alice',
-      'bob',
-      'zoe',
-    ]);
-    expect(buildReport(input({})).usersNotFound).toEqual([]);
+    expect(buildReport(reportInput({ usersNotFound: ['zoe', 'Bob', 'alice', 'bob'] })).usersNotFound).toEqual(
+      ['Bob', 'alice', 'bob', 'zoe'],
+    );
+    expect(buildReport(reportInput()).usersNotFound).toEqual([]);
   });
 
   test('auditedAt is now as an ISO instant; the rest of the input is carried over', () => {
     const report = buildReport(
-      input({
+      reportInput({
         now: new Date('2026-11-28T10:15:30+01:00'),
         accountAlias: null,
         scope: { type: 'users', users: ['alice'] },

@@ -1,5 +1,5 @@
 import type { ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
-import { buildReport, type AuditReport, type ReportInput } from '../../../lambdas/audit/domain/report';
+import type { AuditReport, ReportInput } from '../../../lambdas/audit/domain/report';
 import { evaluateRoot, evaluateUser } from '../../../lambdas/audit/domain/rules';
 import {
   buildSlackDigest,
@@ -19,39 +19,39 @@ import {
 import {
   RULE_IDS,
   SEVERITIES,
-  type AuditChanges,
-  type Exemption,
-  type ExemptedFinding,
   type Finding,
   type IamUser,
   type ResolvedFinding,
 } from '../../../lambdas/audit/domain/types';
-import { DEFAULT_RUNBOOK, DEFAULT_THRESHOLDS } from '../../../lambdas/audit/settings';
-import { daysAgo, key, NOW, settings, used, user, type SettingsInput } from '../../support/builders';
+import { DEFAULT_RUNBOOK } from '../../../lambdas/audit/settings';
+import {
+  daysAgo,
+  exempted,
+  exemptionFinding,
+  findingsOf,
+  key,
+  NEW,
+  NOW,
+  open,
+  reportOfUsers,
+  settings,
+  used,
+  user,
+  withChanges,
+  type SettingsInput,
+} from '../../support/builders';
 
 // ---------------------------------------------------------------------------------------------------------
 // Fixtures: reports built by the real rules and report builder.
 
+/** `reportOfUsers`, but `partial.findings` come on top of the users' findings instead of replacing them. */
 function reportOf(
   users: IamUser[],
   partial: Partial<ReportInput> = {},
   settingsInput: SettingsInput = {},
 ): AuditReport {
-  const findings = users.flatMap((u) => evaluateUser(u, NOW, settings(settingsInput)));
-  return buildReport({
-    now: NOW,
-    accountId: '123456789012',
-    accountAlias: 'prod',
-    scope: { type: 'account' },
-    dryRun: false,
-    source: { type: 'credential-report', generatedAt: '2026-11-28T08:59:00.000Z' },
-    thresholds: DEFAULT_THRESHOLDS,
-    usersScanned: users.length,
-    keysScanned: users.reduce((n, u) => n + u.keys.length, 0),
-    findings,
-    ...partial,
-    ...(partial.findings ? { findings: [...findings, ...partial.findings] } : {}),
-  });
+  const findings = [...findingsOf(users, settingsInput), ...(partial.findings ?? [])];
+  return reportOfUsers(users, { ...partial, findings });
 }
 
 /** 2,000 users with one finding each, across four rules and three severities. */
@@ -574,36 +574,6 @@ describe('buildSlackDigest: an incomplete audit', () => {
 // ---------------------------------------------------------------------------------------------------------
 // Changes since the last audit, owners, exemptions
 
-/** What the engine adds to a finding from the state store and the owners: keyed by user name. */
-type Tracking = Pick<Finding, 'isNew' | 'openDays' | 'firstSeenAt' | 'escalated' | 'owner'>;
-
-const NEW: Tracking = { isNew: true, openDays: 0, firstSeenAt: NOW.toISOString() };
-const open = (days: number, more: Partial<Tracking> = {}): Tracking => ({
-  isNew: false,
-  openDays: days,
-  firstSeenAt: daysAgo(days),
-  ...more,
-});
-
-/** The report as the engine gives it with a state store: each user's findings tracked as `tracking` says. */
-function withChanges(
-  report: AuditReport,
-  tracking: Record<string, Partial<Tracking>>,
-  changes: Partial<AuditChanges> = {},
-): AuditReport {
-  const findings = report.findings.map((f) => ({ ...f, ...tracking[f.userName] }));
-  return {
-    ...report,
-    findings,
-    changes: {
-      newFindings: findings.filter((f) => f.isNew).length,
-      openFindings: findings.filter((f) => !f.isNew).length,
-      resolved: [],
-      ...changes,
-    },
-  };
-}
-
 function resolved(userName: string, partial: Partial<ResolvedFinding> = {}): ResolvedFinding {
   return {
     rule: 'key-unused',
@@ -612,48 +582,6 @@ function resolved(userName: string, partial: Partial<ResolvedFinding> = {}): Res
     firstSeenAt: daysAgo(30),
     resolvedAt: NOW.toISOString(),
     ...partial,
-  };
-}
-
-function exempted(finding: Finding, exemption: Partial<Exemption> = {}): ExemptedFinding {
-  return {
-    ...finding,
-    exemption: {
-      userName: finding.userName,
-      until: '2026-12-31',
-      reason: 'migrating to roles',
-      source: 'tag',
-      tagKey: 'iam-audit-exempt',
-      ...exemption,
-    },
-  };
-}
-
-/** An `invalid-exemption` or `exemption-expired` finding, as the exemption rules give it. */
-function exemptionFinding(
-  rule: 'invalid-exemption' | 'exemption-expired',
-  exemption: Partial<Exemption> & { userName: string },
-): Finding {
-  const full: Exemption = {
-    until: '2026-11-01',
-    reason: 'migration',
-    source: 'tag',
-    tagKey: 'iam-audit-exempt',
-    ...exemption,
-  };
-  return {
-    rule,
-    severity: rule === 'invalid-exemption' ? 'medium' : 'low',
-    userName: exemption.userName,
-    lastUsed: null,
-    description: null,
-    sesSmtpUser: false,
-    runbookUrl: `${DEFAULT_RUNBOOK.url}#exemptions`,
-    action:
-      rule === 'invalid-exemption'
-        ? `Fix the tag ${full.tagKey} on ${exemption.userName}: "${full.raw ?? ''}" is not "YYYY-MM-DD reason"; it exempts nothing.`
-        : `The exemption of ${exemption.userName} ended on ${full.until}: fix the finding, or renew the tag ${full.tagKey}.`,
-    exemption: full,
   };
 }
 

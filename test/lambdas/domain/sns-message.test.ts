@@ -9,33 +9,31 @@ import {
   type SnsMessage,
   type SnsReport,
 } from '../../../lambdas/audit/domain/sns-message';
-import type {
-  AuditChanges,
-  Exemption,
-  ExemptedFinding,
-  Finding,
-  IamUser,
-  ResolvedFinding,
-} from '../../../lambdas/audit/domain/types';
-import { DEFAULT_RUNBOOK, DEFAULT_THRESHOLDS } from '../../../lambdas/audit/settings';
-import { ACCOUNT_ID, daysAgo, key, NOW, settings, used, user } from '../../support/builders';
+import type { Finding, IamUser, ResolvedFinding } from '../../../lambdas/audit/domain/types';
+import { DEFAULT_RUNBOOK } from '../../../lambdas/audit/settings';
+import {
+  ACCOUNT_ID,
+  daysAgo,
+  exempted,
+  exemptionFinding as anExemptionFinding,
+  key,
+  NEW,
+  NOW,
+  open,
+  reportInput,
+  settings,
+  used,
+  user,
+  withChanges,
+} from '../../support/builders';
 
 const HOSTILE_ALIAS = 'acme\nstaging ☃ <!channel>';
 
+/** A report of `findings` in the account `acme-staging`, as if 10 users and 12 keys were scanned. */
 function reportOf(findings: Finding[], partial: Partial<ReportInput> = {}): AuditReport {
-  return buildReport({
-    now: NOW,
-    accountId: ACCOUNT_ID,
-    accountAlias: 'acme-staging',
-    scope: { type: 'account' },
-    dryRun: false,
-    source: { type: 'credential-report', generatedAt: '2026-11-28T08:59:00.000Z' },
-    thresholds: DEFAULT_THRESHOLDS,
-    usersScanned: 10,
-    keysScanned: 12,
-    findings,
-    ...partial,
-  });
+  return buildReport(
+    reportInput({ accountAlias: 'acme-staging', usersScanned: 10, keysScanned: 12, findings, ...partial }),
+  );
 }
 
 const findingsOf = (...users: IamUser[]) => users.flatMap((u) => evaluateUser(u, NOW, settings()));
@@ -422,34 +420,6 @@ describe('buildSnsMessage for an incomplete audit', () => {
 // ---------------------------------------------------------------------------------------------------------
 // Changes since the last audit, owners, exemptions
 
-type Tracking = Pick<Finding, 'isNew' | 'openDays' | 'firstSeenAt' | 'escalated' | 'owner'>;
-const NEW: Tracking = { isNew: true, openDays: 0, firstSeenAt: NOW.toISOString() };
-const open = (days: number, more: Partial<Tracking> = {}): Tracking => ({
-  isNew: false,
-  openDays: days,
-  firstSeenAt: daysAgo(days),
-  ...more,
-});
-
-/** The report as the engine gives it with a state store: each user's findings tracked as `tracking` says. */
-function withChanges(
-  report: AuditReport,
-  tracking: Record<string, Partial<Tracking>>,
-  changes: Partial<AuditChanges> = {},
-): AuditReport {
-  const findings = report.findings.map((f) => ({ ...f, ...tracking[f.userName] }));
-  return {
-    ...report,
-    findings,
-    changes: {
-      newFindings: findings.filter((f) => f.isNew).length,
-      openFindings: findings.filter((f) => !f.isNew).length,
-      resolved: [],
-      ...changes,
-    },
-  };
-}
-
 function resolved(userName: string, partial: Partial<ResolvedFinding> = {}): ResolvedFinding {
   return {
     rule: 'key-unused',
@@ -461,42 +431,10 @@ function resolved(userName: string, partial: Partial<ResolvedFinding> = {}): Res
   };
 }
 
-function exempted(finding: Finding, exemption: Partial<Exemption> = {}): ExemptedFinding {
-  return {
-    ...finding,
-    exemption: {
-      userName: finding.userName,
-      until: '2026-12-31',
-      reason: 'migrating to roles',
-      source: 'tag',
-      tagKey: 'iam-audit-exempt',
-      ...exemption,
-    },
-  };
-}
-
-function exemptionFinding(
-  rule: 'invalid-exemption' | 'exemption-expired',
-  exemption: Partial<Exemption> & { userName: string },
-): Finding {
-  const full: Exemption = {
-    until: '2026-11-01',
-    reason: 'migration',
-    source: 'tag',
-    tagKey: 'iam-audit-exempt',
-    ...exemption,
-  };
-  return {
-    rule,
-    severity: rule === 'invalid-exemption' ? 'medium' : 'low',
-    userName: exemption.userName,
-    lastUsed: null,
-    description: null,
-    sesSmtpUser: false,
-    runbookUrl: `${DEFAULT_RUNBOOK.url}#exemptions`,
-    action: `Fix the tag ${full.tagKey} on ${exemption.userName}.`,
-    exemption: full,
-  };
+/** `exemptionFinding` with a short action. */
+function exemptionFinding(...args: Parameters<typeof anExemptionFinding>): Finding {
+  const finding = anExemptionFinding(...args);
+  return { ...finding, action: `Fix the tag ${finding.exemption?.tagKey} on ${finding.userName}.` };
 }
 
 const textOf = (message: SnsMessage) => envelopeOf(message).default;

@@ -1,28 +1,11 @@
-import { buildReport, type ReportInput } from '../../../lambdas/audit/domain/report';
-import { evaluateRoot, evaluateUser } from '../../../lambdas/audit/domain/rules';
+import { evaluateRoot } from '../../../lambdas/audit/domain/rules';
 import { formatReportTable } from '../../../lambdas/audit/domain/table';
-import type { AuditChanges, Exemption, Finding, IamUser } from '../../../lambdas/audit/domain/types';
-import { DEFAULT_RUNBOOK, DEFAULT_THRESHOLDS } from '../../../lambdas/audit/settings';
-import { daysAgo, key, NOW, settings, used, user } from '../../support/builders';
+import type { AuditChanges, Exemption, Finding } from '../../../lambdas/audit/domain/types';
+import { DEFAULT_RUNBOOK } from '../../../lambdas/audit/settings';
+import { daysAgo, key, NOW, reportOfUsers, settings, used, user } from '../../support/builders';
 
 const RUNBOOK = DEFAULT_RUNBOOK.url;
 const ANCHOR = DEFAULT_RUNBOOK.sections;
-
-function reportOf(users: IamUser[], partial: Partial<ReportInput> = {}) {
-  return buildReport({
-    now: NOW,
-    accountId: '123456789012',
-    accountAlias: 'prod',
-    scope: { type: 'account' },
-    dryRun: false,
-    source: { type: 'credential-report', generatedAt: '2026-11-28T08:59:00.000Z' },
-    thresholds: DEFAULT_THRESHOLDS,
-    usersScanned: users.length,
-    keysScanned: users.reduce((n, u) => n + u.keys.length, 0),
-    findings: users.flatMap((u) => evaluateUser(u, NOW, settings())),
-    ...partial,
-  });
-}
 
 /** The table line of the finding of `rule` for `userName` (the lines before "What to do:"). */
 function rowOf(table: string, userName: string, rule: string): string {
@@ -66,7 +49,7 @@ describe('formatReportTable', () => {
     ],
     tags: { AKIADORA000000000002: 'queue worker' },
   });
-  const table = formatReportTable(reportOf([alice, bob, ses, dora]));
+  const table = formatReportTable(reportOfUsers([alice, bob, ses, dora]));
 
   test('starts with the account, the scope, the time, the source and the counts', () => {
     expect(table.split('\n').slice(0, 3)).toEqual([
@@ -134,7 +117,7 @@ describe('formatReportTable', () => {
 
   test('lists each action with its runbook link, numbered as the rows', () => {
     const whatToDo = table.split('What to do:\n')[1]!;
-    const report = reportOf([alice, bob, ses, dora]);
+    const report = reportOfUsers([alice, bob, ses, dora]);
     const expected = report.findings.flatMap((f, i) => [
       `${String(i + 1).padStart(3)}. ${f.action}`,
       `     ${f.runbookUrl}`,
@@ -152,7 +135,7 @@ describe('formatReportTable', () => {
   });
 
   test('a clean report says all keys are healthy, without a table', () => {
-    const clean = formatReportTable(reportOf([user()]));
+    const clean = formatReportTable(reportOfUsers([user()]));
     expect(clean).toBe(
       [
         'IAM access key audit of prod (123456789012), all users, at 2026-11-28T09:00:00.000Z',
@@ -167,7 +150,7 @@ describe('formatReportTable', () => {
 
   test('a manual re-audit names its users, the users not found and a live source; no alias shows the id alone', () => {
     const text = formatReportTable(
-      reportOf([user()], {
+      reportOfUsers([user()], {
         accountAlias: null,
         scope: { type: 'users', users: ['alice', 'ghost'] },
         source: { type: 'live', reason: 'credential report not ready after 60 s' },
@@ -183,7 +166,7 @@ describe('formatReportTable', () => {
   });
 
   test('a root key shows the root user, no key id, its age and last use', () => {
-    const report = reportOf([], {
+    const report = reportOfUsers([], {
       findings: evaluateRoot(
         [
           {
@@ -209,7 +192,7 @@ describe('formatReportTable', () => {
 describe('formatReportTable with owners, changes and exemptions', () => {
   const tooOld = (userName: string, id: string, days = 100) =>
     user({ userName, keys: [key({ accessKeyId: id, createdAt: daysAgo(days), lastUsed: used(1) })] });
-  const base = reportOf([
+  const base = reportOfUsers([
     tooOld('alice', 'AKIAALICE00000000001'),
     tooOld('bob', 'AKIABOB0000000000001', 120),
     tooOld('carl', 'AKIACARL000000000001'),
@@ -312,7 +295,7 @@ describe('formatReportTable with owners, changes and exemptions', () => {
   });
 
   test('the state error and the exempted count each get a line', () => {
-    const [danFinding] = reportOf([tooOld('dan', 'AKIADAN0000000000001')]).findings;
+    const [danFinding] = reportOfUsers([tooOld('dan', 'AKIADAN0000000000001')]).findings;
     const table = formatReportTable({
       ...tracked,
       changes: { ...changes, stateError: 'ResourceNotFoundException: no table' },
@@ -329,7 +312,7 @@ describe('formatReportTable with owners, changes and exemptions', () => {
   });
 
   test('clean but resolved: nothing to do, and what was resolved', () => {
-    const clean = { ...reportOf([user()]), changes: { ...changes, newFindings: 0, openFindings: 0 } };
+    const clean = { ...reportOfUsers([user()]), changes: { ...changes, newFindings: 0, openFindings: 0 } };
     const table = formatReportTable(clean);
     expect(table).toContain(
       'All keys healthy: nothing to do.\n\nResolved since the last audit:\n  root-access-key:',
@@ -337,8 +320,11 @@ describe('formatReportTable with owners, changes and exemptions', () => {
   });
 
   test('clean with exempted findings: nothing to act on', () => {
-    const [danFinding] = reportOf([tooOld('dan', 'AKIADAN0000000000001')]).findings;
-    const table = formatReportTable({ ...reportOf([user()]), exempted: [{ ...danFinding!, exemption }] });
+    const [danFinding] = reportOfUsers([tooOld('dan', 'AKIADAN0000000000001')]).findings;
+    const table = formatReportTable({
+      ...reportOfUsers([user()]),
+      exempted: [{ ...danFinding!, exemption }],
+    });
     expect(table).toContain('1 finding exempted (until 2026-12-31)');
     expect(table).toContain('No finding to act on: nothing to do.');
   });
@@ -355,7 +341,7 @@ describe('formatReportTable with owners, changes and exemptions', () => {
       action: 'Fix the tag iam-audit-exempt on mallory.',
       exemption: { ...exemption, userName: 'mallory', until: '', reason: '', raw: 'soon-ish' },
     };
-    const table = formatReportTable(reportOf([], { findings: [finding] }));
+    const table = formatReportTable(reportOfUsers([], { findings: [finding] }));
     expect(rowOf(table, 'mallory', 'invalid-exemption')).toMatch(
       /^1 +MEDIUM +invalid-exemption +mallory +- +- +- +exemption tag iam-audit-exempt = "soon-ish"$/,
     );
