@@ -1,11 +1,13 @@
-import { CfnOutput, Stack, Tags, type Duration, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Tags, Token, Validations, type Duration, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { validateAuditConfig, type AuditConfig, type AuditConfigInput } from '../lambdas/audit/config';
 import { DEFAULT_METRICS_NAMESPACE } from '../lambdas/audit/metrics';
+import { ORGANIZATION_ENV } from '../lambdas/audit/organization/config';
 import { AuditAlarms } from './constructs/audit-alarms';
 import { AuditStateTable, type AuditStateTableProps } from './constructs/audit-state-table';
 import { NotificationChannels, type NotificationChannelsProps } from './constructs/notification-channels';
@@ -15,6 +17,21 @@ import {
   validateMemorySize,
   validateTimeout,
 } from './constructs/audit-function';
+import { OrganizationAlarms } from './constructs/organization-alarms';
+import {
+  OrganizationFanout,
+  validateDistributedMapAbove,
+  validateMaxConcurrency,
+  ORGANIZATION_FANOUT_DEFAULTS,
+} from './constructs/organization-fanout';
+import {
+  auditorRoleName,
+  MEMBER_ROLE_NAME,
+  ORGANIZATION_READER_ROLE_NAME,
+  validateAccountId,
+  validateExternalId,
+  validateOrganizationId,
+} from './organization';
 
 /** Every day at 07:00 UTC, before the working day starts in Europe. */
 export const DEFAULT_SCHEDULE = 'cron(0 7 * * ? *)';
@@ -89,6 +106,137 @@ export interface IamKeyAuditorStackProps extends StackProps {
    * @default a table, destroyed with the stack
    */
   readonly state?: AuditStateTableProps | false;
+
+  /**
+   * Organization mode: audit every account of the organization instead of this one. The schedule starts a Step
+   * Functions run that lists the accounts, audits each through its `IamKeyAuditorReadOnly` role (put there by
+   * the {@link OrganizationAccessStack}, which must be deployed first), and sends one digest. The audit
+   * function's role is named `iam-key-auditor-<stage>` so the member roles can trust it; so a stage runs
+   * organization mode in one region only. Needs the state table (`state` must not be `false`).
+   *
+   * @default undefined: the single-account mode, auditing this account only
+   */
+  readonly organization?: OrganizationModeProps;
+}
+
+export interface OrganizationModeProps {
+  /** The organization's id (`o-` and 10 to 32 lowercase letters or digits): the member roles require it. */
+  readonly organizationId: string;
+
+  /**
+   * The external id passed to every `sts:AssumeRole`, the same as the {@link OrganizationAccessStack}'s: 2 to
+   * 1224 of letters, digits and `+=,.@:/-_`. A confused-deputy guard, not a secret: it is in the function's
+   * environment.
+   */
+  readonly externalId: string;
+
+  /**
+   * The organization's management account, 12 digits. It is never audited in organization mode: a
+   * service-managed StackSet does not deploy the member role there (deploy the single-account stack in it to
+   * audit it).
+   */
+  readonly managementAccountId: string;
+
+  /**
+   * The account where the {@link OrganizationAccessStack} is deployed, whose `IamKeyAuditorOrganizationReader`
+   * role lists the accounts: the management account, or a delegated administrator account.
+   *
+   * @default managementAccountId
+   */
+  readonly readerAccountId?: string;
+
+  /**
+   * Audit only these accounts (12-digit ids), if they are ACTIVE members. At least one when given. Include and
+   * exclude together hold at most 50 ids: they travel in the function's environment.
+   *
+   * @default every ACTIVE account but the management account
+   */
+  readonly include?: readonly string[];
+
+  /**
+   * Never audit these accounts (12-digit ids), for example accounts outside the StackSet's OUs, which have no
+   * member role and would fail every run. The management account is always excluded.
+   *
+   * @default [] (the management account only)
+   */
+  readonly exclude?: readonly string[];
+
+  /**
+   * How many accounts are audited at once, 1 to 40.
+   *
+   * @default 10
+   */
+  readonly maxConcurrency?: number;
+
+  /**
+   * Above how many accounts a run uses a distributed Map (child executions) rather than an inline Map, 1 to
+   * 1,000.
+   *
+   * @default 500
+   */
+  readonly distributedMapAbove?: number;
+}
+
+/** Organization mode's props validated, defaults filled in; `exclude` holds the management account. */
+export interface OrganizationMode {
+  readonly organizationId: string;
+  readonly externalId: string;
+  readonly managementAccountId: string;
+  readonly readerAccountId: string;
+  /** Empty: every account. */
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+  readonly maxConcurrency: number;
+  readonly distributedMapAbove: number;
+}
+
+/** At most this many account ids in `include` and `exclude` together: they are in the function's environment. */
+export const MAX_LISTED_ACCOUNTS = 50;
+
+function validateAccountList(what: string, ids: readonly string[]): readonly string[] {
+  ids.forEach((id) => validateAccountId(what, id));
+  const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (duplicate) throw new Error(`${what} names ${JSON.stringify(duplicate)} twice`);
+  return ids;
+}
+
+/** Throws unless the organization props are allowed; each message names the prop and the value. */
+export function validateOrganizationMode(props: OrganizationModeProps): OrganizationMode {
+  const organizationId = validateOrganizationId(props.organizationId);
+  const externalId = validateExternalId(props.externalId);
+  const managementAccountId = validateAccountId('managementAccountId', props.managementAccountId);
+  const readerAccountId = validateAccountId('readerAccountId', props.readerAccountId ?? managementAccountId);
+  const include = validateAccountList('include', props.include ?? []);
+  if (props.include && include.length === 0) {
+    throw new Error('include must name at least one account; omit it to audit every account');
+  }
+  const exclude = validateAccountList('exclude', props.exclude ?? []);
+  const both = include.find((id) => exclude.includes(id));
+  if (both) throw new Error(`account ${both} is both in include and in exclude`);
+  if (include.includes(managementAccountId)) {
+    throw new Error(
+      `include names the management account ${managementAccountId}, which organization mode cannot audit: a service-managed StackSet does not deploy the member role there`,
+    );
+  }
+  if (include.length + exclude.length > MAX_LISTED_ACCOUNTS) {
+    throw new Error(
+      `include and exclude name ${include.length + exclude.length} accounts; at most ${MAX_LISTED_ACCOUNTS} fit in the function's environment (target fewer OUs in the StackSet instead)`,
+    );
+  }
+  return {
+    organizationId,
+    externalId,
+    managementAccountId,
+    readerAccountId,
+    include,
+    exclude: exclude.includes(managementAccountId) ? exclude : [...exclude, managementAccountId],
+    maxConcurrency: validateMaxConcurrency(
+      props.maxConcurrency ?? ORGANIZATION_FANOUT_DEFAULTS.maxConcurrency,
+    ),
+    distributedMapAbove: validateDistributedMapAbove(
+      props.distributedMapAbove ?? ORGANIZATION_FANOUT_DEFAULTS.distributedMapAbove,
+    ),
+  };
 }
 
 export interface MonitoringProps {
@@ -214,6 +362,12 @@ export class IamKeyAuditorStack extends Stack {
   readonly alarms: AuditAlarms;
   /** The table of open findings, unless `state: false`. */
   readonly stateTable?: AuditStateTable;
+  /** Organization mode's settings, run and alarms, when `organization` is set. */
+  readonly organization?: {
+    readonly settings: OrganizationMode;
+    readonly fanout: OrganizationFanout;
+    readonly alarms: OrganizationAlarms;
+  };
 
   constructor(scope: Construct, id: string, props: IamKeyAuditorStackProps) {
     const {
@@ -226,6 +380,7 @@ export class IamKeyAuditorStack extends Stack {
       notifications,
       monitoring,
       state,
+      organization,
       ...stackProps
     } = props;
     super(scope, id, {
@@ -238,6 +393,14 @@ export class IamKeyAuditorStack extends Stack {
     this.auditConfig = inStack(id, 'audit', () => validateAuditConfig(audit ?? {}));
     if (timeout !== undefined) inStack(id, 'timeout', () => validateTimeout(timeout));
     if (memorySize !== undefined) inStack(id, 'memorySize', () => validateMemorySize(memorySize));
+    const org = organization
+      ? inStack(id, 'organization', () => validateOrganizationMode(organization))
+      : undefined;
+    if (org && state === false) {
+      throw new Error(
+        `${id}: invalid state: organization mode keeps each account's result in the state table, so state cannot be false`,
+      );
+    }
 
     Tags.of(this).add('Service', SERVICE_NAME);
     Tags.of(this).add('Stage', this.stage);
@@ -247,6 +410,7 @@ export class IamKeyAuditorStack extends Stack {
       timeout,
       memorySize,
       logRetention,
+      roleName: org ? auditorRoleName(this.stage) : undefined,
     });
     const fn = this.auditFunction.function;
     this.channels = inStack(
@@ -285,10 +449,18 @@ export class IamKeyAuditorStack extends Stack {
         }),
     );
 
+    if (org) {
+      this.organization = this.addOrganizationMode(org, watch.metricsNamespace, alarmTopic, logRetention);
+    }
+
     this.scheduleRule = new events.Rule(this, 'ScheduleRule', {
       description: `Runs the IAM key audit (${this.stage}) on ${this.schedule}`,
       schedule: events.Schedule.expression(this.schedule),
-      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
+      targets: [
+        this.organization
+          ? new targets.SfnStateMachine(this.organization.fanout.stateMachine, { retryAttempts: 0 })
+          : new targets.LambdaFunction(fn, { retryAttempts: 0 }),
+      ],
     });
 
     new CfnOutput(this, 'AuditFunctionName', {
@@ -305,9 +477,66 @@ export class IamKeyAuditorStack extends Stack {
         value: this.channels.webhookSecret.secretArn,
       });
     }
+    if (this.organization) {
+      new CfnOutput(this, 'StateMachineArn', {
+        description: 'The organization run: lists the accounts, audits each, notifies once',
+        value: this.organization.fanout.stateMachine.stateMachineArn,
+      });
+    }
+    // In organization mode a manual re-audit names the member account.
+    const [manualDescription, manualPayload] = this.organization
+      ? ['the member account, and the users in it,', '{"accountId":"111122223333","users":["alice"]}']
+      : ['the users', '{"users":["alice"]}'];
     new CfnOutput(this, 'ManualInvokeCommand', {
-      description: 'Runs the audit now for the users named in the payload',
-      value: `aws lambda invoke --region ${this.region} --function-name ${fn.functionName} --cli-binary-format raw-in-base64-out --payload '{"users":["alice"]}' out.json`,
+      description: `Runs the audit now for ${manualDescription} named in the payload`,
+      value: `aws lambda invoke --region ${this.region} --function-name ${fn.functionName} --cli-binary-format raw-in-base64-out --payload '${manualPayload}' out.json`,
     });
+  }
+
+  /**
+   * Organization mode: lets the function assume the member roles and the reader role (and no other role), names
+   * them in its environment, and adds the run and its alarms.
+   */
+  private addOrganizationMode(
+    org: OrganizationMode,
+    namespace: string,
+    alarmTopic: sns.ITopic,
+    logRetention: logs.RetentionDays | undefined,
+  ): NonNullable<IamKeyAuditorStack['organization']> {
+    const fn = this.auditFunction.function;
+    const readerRoleArn = `arn:${this.partition}:iam::${org.readerAccountId}:role/${ORGANIZATION_READER_ROLE_NAME}`;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeTheOrganizationRoles',
+        actions: ['sts:AssumeRole'],
+        resources: [`arn:${this.partition}:iam::*:role/${MEMBER_ROLE_NAME}`, readerRoleArn],
+      }),
+    );
+    // cdk-nag names an unresolved partition <AWS::Partition>, a resolved one as it is.
+    const partition = Token.isUnresolved(this.partition) ? '<AWS::Partition>' : this.partition;
+    Validations.of(this.auditFunction.role.node.findChild('DefaultPolicy')).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:${partition}:iam::*:role/${MEMBER_ROLE_NAME}]`,
+      reason: `The member role has the same name in every account of the organization, and the accounts are only known at run time.`,
+    });
+    fn.addEnvironment(ORGANIZATION_ENV.accountRoleName, MEMBER_ROLE_NAME);
+    fn.addEnvironment(ORGANIZATION_ENV.readerRoleArn, readerRoleArn);
+    fn.addEnvironment(ORGANIZATION_ENV.externalId, org.externalId);
+    // Absent means every account: the function reads an empty include list as "no account".
+    if (org.include.length > 0) fn.addEnvironment(ORGANIZATION_ENV.include, JSON.stringify(org.include));
+    fn.addEnvironment(ORGANIZATION_ENV.exclude, JSON.stringify(org.exclude));
+
+    const fanout = new OrganizationFanout(this, 'Organization', {
+      fn,
+      maxConcurrency: org.maxConcurrency,
+      distributedMapAbove: org.distributedMapAbove,
+      logRetention,
+    });
+    const alarms = new OrganizationAlarms(this, 'OrganizationAlarms', {
+      stateMachine: fanout.stateMachine,
+      namespace,
+      serviceName: SERVICE_NAME,
+      topic: alarmTopic,
+    });
+    return { settings: org, fanout, alarms };
   }
 }

@@ -5,7 +5,12 @@
  */
 
 export type Invocation =
-  { kind: 'scheduled'; dryRun: false } | { kind: 'manual'; users?: string[]; dryRun: boolean; now?: Date };
+  | { kind: 'scheduled'; dryRun: false }
+  | { kind: 'manual'; users?: string[]; dryRun: boolean; now?: Date; accountId?: string }
+  /** Organization mode, from the state machine: the three steps of a run. */
+  | { kind: 'org-list-accounts'; runId: string }
+  | { kind: 'org-audit-account'; runId: string; accountId: string; accountName: string }
+  | { kind: 'org-notify'; runId: string };
 
 export class InvalidEventError extends Error {
   override name = 'InvalidEventError';
@@ -15,7 +20,10 @@ export class InvalidEventError extends Error {
 const USER_NAME = /^[\w+=,.@-]{1,64}$/;
 /** An ISO 8601 instant with a date, a time and a zone (`Z` or an offset). */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const MANUAL_FIELDS = ['users', 'dryRun', 'now'];
+const MANUAL_FIELDS = ['users', 'dryRun', 'now', 'accountId'];
+/** A Step Functions execution name, which the state machine passes as the run id. */
+const RUN_ID = /^[\w-]{1,80}$/;
+const ACCOUNT_ID = /^\d{12}$/;
 /** At most this many users in one manual re-audit: it is meant for a handful just rotated. */
 export const MAX_NAMED_USERS = 100;
 
@@ -79,6 +87,7 @@ export function parseInvocation(event: unknown): Invocation {
     );
   }
   if (isScheduledEvent(event)) return { kind: 'scheduled', dryRun: false };
+  if ('organization' in event) return parseOrganizationStep(event);
   const unknown = Object.keys(event).filter((field) => !MANUAL_FIELDS.includes(field));
   if (unknown.length > 0) {
     throw new InvalidEventError(
@@ -93,5 +102,61 @@ export function parseInvocation(event: unknown): Invocation {
     dryRun: event.dryRun === true,
     ...(event.users !== undefined ? { users: parseUserNames(event.users) } : {}),
     ...(event.now !== undefined ? { now: parseInstant(event.now) } : {}),
+    ...(event.accountId !== undefined ? { accountId: parseAccountId(event.accountId) } : {}),
+  };
+}
+
+function parseAccountId(value: unknown): string {
+  if (typeof value !== 'string' || !ACCOUNT_ID.test(value)) {
+    throw new InvalidEventError(
+      `"accountId" must be a 12-digit AWS account id; got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function parseRunId(value: unknown): string {
+  if (typeof value !== 'string' || !RUN_ID.test(value)) {
+    throw new InvalidEventError(
+      `"runId" must be a Step Functions execution name (1 to 80 of letters, digits, - and _); got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+const STEP_FIELDS: Record<string, string[]> = {
+  'list-accounts': ['organization', 'runId'],
+  'audit-account': ['organization', 'runId', 'accountId', 'accountName'],
+  notify: ['organization', 'runId'],
+};
+
+/** A step of an organization run, as the state machine sends it; anything else is rejected. */
+function parseOrganizationStep(event: Record<string, unknown>): Invocation {
+  const step = event.organization;
+  const fields = typeof step === 'string' ? STEP_FIELDS[step] : undefined;
+  if (!fields) {
+    throw new InvalidEventError(
+      `"organization" must be one of ${Object.keys(STEP_FIELDS).join(', ')}; got ${JSON.stringify(step)}`,
+    );
+  }
+  const unknown = Object.keys(event).filter((field) => !fields.includes(field));
+  if (unknown.length > 0) {
+    throw new InvalidEventError(
+      `unknown field(s) ${unknown.map((f) => JSON.stringify(f)).join(', ')}; allowed: ${fields.join(', ')}`,
+    );
+  }
+  const runId = parseRunId(event.runId);
+  if (step === 'list-accounts') return { kind: 'org-list-accounts', runId };
+  if (step === 'notify') return { kind: 'org-notify', runId };
+  if (typeof event.accountName !== 'string' || event.accountName.length > 256) {
+    throw new InvalidEventError(
+      `"accountName" must be the account's name; got ${JSON.stringify(event.accountName)}`,
+    );
+  }
+  return {
+    kind: 'org-audit-account',
+    runId,
+    accountId: parseAccountId(event.accountId),
+    accountName: event.accountName,
   };
 }

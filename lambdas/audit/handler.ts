@@ -10,8 +10,23 @@ import type { Context } from 'aws-lambda';
 import { IamGateway } from './adapters/iam';
 import type { AuditReport } from './domain/report';
 import { runAudit } from './engine';
-import { parseInvocation } from './event';
-import { callsSince, DEFAULT_METRICS_NAMESPACE, recordAuditMetrics } from './metrics';
+import { InvalidEventError, parseInvocation, type Invocation } from './event';
+import {
+  callsSince,
+  DEFAULT_METRICS_NAMESPACE,
+  recordAccountMetric,
+  recordAuditMetrics,
+  recordOrganizationMetrics,
+} from './metrics';
+import type { NotificationResults } from './domain/notification';
+import {
+  auditAccount,
+  auditAccountStep,
+  listAccountsStep,
+  notifyStep,
+  type OrganizationDeps,
+} from './organization/steps';
+import type { OrganizationReport } from './organization/types';
 import { notify, NotificationError } from './notify';
 import { buildRuntime, type Runtime } from './runtime';
 import { trackChanges } from './track-changes';
@@ -52,85 +67,141 @@ export function resetRuntime(): void {
   runtime = undefined;
 }
 
-export async function handler(event: unknown, context: Context): Promise<AuditReport> {
+/** What the state machine gets back from a step of an organization run: small, the results are in the table. */
+export type StepResult =
+  | Awaited<ReturnType<typeof listAccountsStep>>
+  | Awaited<ReturnType<typeof auditAccountStep>>
+  | { runId: string; summary: OrganizationReport['summary']; notifications: NotificationResults };
+
+export async function handler(event: unknown, context: Context): Promise<AuditReport | StepResult> {
   logger.addContext(context);
   try {
     const invocation = parseInvocation(event);
-    const { config, clients, channels, state } = getRuntime();
-    const started = Date.now();
-    const before = clients.iamCalls.snapshot();
+    const runtime = getRuntime();
     const reserveMs = reserveForNotifying(context.getRemainingTimeInMillis());
-    const now = (invocation.kind === 'manual' && invocation.now) || new Date();
-    const audited = await runAudit(
-      {
-        iam: IamGateway.fromClients(clients),
-        config,
-        shouldStop: () => context.getRemainingTimeInMillis() < reserveMs,
-      },
-      {
-        now,
-        users: invocation.kind === 'manual' ? invocation.users : undefined,
-        dryRun: invocation.dryRun,
-      },
-    );
-    const tracked = await trackChanges(audited, state, now, { escalationDays: config.escalationDays });
-    const report = tracked.report;
-    report.notifications = await notify(report, channels, {
-      dryRun: report.dryRun,
-      clean: config.notifyOnClean,
-      mode: config.notifyMode,
-      fullDigestWeekday: config.fullDigestWeekday,
-      now,
-      teams: config.teams,
-      escalationMention: config.escalationMention,
-    });
-    const alerted = Object.values(report.notifications).some((result) => result.status === 'sent');
-    const stateSaveError = await tracked.commit(alerted);
-    const iamCalls = callsSince(before, clients.iamCalls.snapshot());
-    const durationMs = Date.now() - started;
-    recordAuditMetrics(metrics, report, iamCalls, durationMs);
-    logger.info('audit complete', {
-      invocation: invocation.kind,
-      scope: report.scope,
-      dryRun: report.dryRun,
-      source: report.source,
-      summary: report.summary,
-      usersNotFound: report.usersNotFound.length,
-      incomplete: report.incomplete,
-      notifications: report.notifications,
-      changes: report.changes && {
-        newFindings: report.changes.newFindings,
-        openFindings: report.changes.openFindings,
-        resolved: report.changes.resolved.length,
-        stateError: report.changes.stateError,
-      },
-      stateSaveError,
-      exempted: report.exempted.length,
-      durationMs,
-      iamCalls: iamCalls.totalCalls,
-      iamCallsByAction: iamCalls.calls,
-      iamThrottledAttempts: iamCalls.throttled,
-    });
-    const failed = Object.values(report.notifications).some((result) => result.status === 'failed');
-    if (failed) throw new NotificationError(report.notifications);
-    const stateError = report.changes?.stateError ?? stateSaveError;
-    if (stateError) {
-      throw new StateError(
-        `the report was sent, but the state of open findings is unavailable: ${stateError}; ` +
-          'every finding was shown as new, and will be until the state table answers',
-      );
+    const shouldStop = () => context.getRemainingTimeInMillis() < reserveMs;
+    if (
+      invocation.kind === 'org-list-accounts' ||
+      invocation.kind === 'org-audit-account' ||
+      invocation.kind === 'org-notify'
+    ) {
+      return await runOrganizationStep(invocation, organizationOf(runtime), shouldStop);
     }
-    if (report.incomplete) {
-      throw new IncompleteAuditError(
-        `${report.incomplete.reason} (${report.incomplete.usersNotAudited} users not audited, ` +
-          `${report.summary.findings} findings reported from the rest); raise the timeout or the concurrency`,
-      );
-    }
-    return report;
+    return await auditAndNotify(invocation, runtime, shouldStop);
   } catch (error) {
     logger.error('audit failed', error as Error);
     throw error;
   } finally {
     metrics.publishStoredMetrics();
   }
+}
+
+function organizationOf(runtime: Runtime): OrganizationDeps {
+  if (!runtime.organization) {
+    throw new InvalidEventError(
+      'an organization step was sent to a function that is not in organization mode',
+    );
+  }
+  return runtime.organization;
+}
+
+async function runOrganizationStep(
+  invocation: Extract<Invocation, { kind: `org-${string}` }>,
+  org: OrganizationDeps,
+  shouldStop: () => boolean,
+): Promise<StepResult> {
+  const now = new Date();
+  if (invocation.kind === 'org-list-accounts') {
+    const listed = await listAccountsStep(org, invocation.runId);
+    logger.info('organization accounts listed', { runId: listed.runId, accounts: listed.count });
+    return listed;
+  }
+  if (invocation.kind === 'org-audit-account') {
+    const result = await auditAccountStep(org, invocation, now, shouldStop);
+    recordAccountMetric(metrics, result.accountId, result.status === 'failed');
+    logger.info('account audited', { runId: invocation.runId, ...result });
+    return result;
+  }
+  const { report, notifications } = await notifyStep(org, invocation.runId, now);
+  recordOrganizationMetrics(metrics, report, notifications);
+  logger.info('organization audit complete', { runId: report.runId, summary: report.summary, notifications });
+  if (Object.values(notifications).some((result) => result.status === 'failed')) {
+    throw new NotificationError(notifications);
+  }
+  return { runId: report.runId, summary: report.summary, notifications };
+}
+
+/** One account's audit (this account's, or a member account's in organization mode), sent to the channels. */
+async function auditAndNotify(
+  invocation: Extract<Invocation, { kind: 'scheduled' | 'manual' }>,
+  runtime: Runtime,
+  shouldStop: () => boolean,
+): Promise<AuditReport> {
+  const { config, clients, channels, state } = runtime;
+  const started = Date.now();
+  const before = clients.iamCalls.snapshot();
+  const now = (invocation.kind === 'manual' && invocation.now) || new Date();
+  const request = {
+    now,
+    users: invocation.kind === 'manual' ? invocation.users : undefined,
+    dryRun: invocation.dryRun,
+  };
+  const accountId = invocation.kind === 'manual' ? invocation.accountId : undefined;
+  const audited = accountId
+    ? await auditAccount(organizationOf(runtime), accountId, request, shouldStop)
+    : await runAudit({ iam: IamGateway.fromClients(clients), config, shouldStop }, request);
+  const tracked = await trackChanges(audited, state, now, { escalationDays: config.escalationDays });
+  const report = tracked.report;
+  report.notifications = await notify(report, channels, {
+    dryRun: report.dryRun,
+    clean: config.notifyOnClean,
+    mode: config.notifyMode,
+    fullDigestWeekday: config.fullDigestWeekday,
+    now,
+    teams: config.teams,
+    escalationMention: config.escalationMention,
+  });
+  const alerted = Object.values(report.notifications).some((result) => result.status === 'sent');
+  const stateSaveError = await tracked.commit(alerted);
+  const iamCalls = callsSince(before, clients.iamCalls.snapshot());
+  const durationMs = Date.now() - started;
+  recordAuditMetrics(metrics, report, iamCalls, durationMs);
+  logger.info('audit complete', {
+    invocation: invocation.kind,
+    scope: report.scope,
+    dryRun: report.dryRun,
+    source: report.source,
+    summary: report.summary,
+    usersNotFound: report.usersNotFound.length,
+    incomplete: report.incomplete,
+    notifications: report.notifications,
+    changes: report.changes && {
+      newFindings: report.changes.newFindings,
+      openFindings: report.changes.openFindings,
+      resolved: report.changes.resolved.length,
+      stateError: report.changes.stateError,
+    },
+    stateSaveError,
+    exempted: report.exempted.length,
+    durationMs,
+    iamCalls: iamCalls.totalCalls,
+    iamCallsByAction: iamCalls.calls,
+    iamThrottledAttempts: iamCalls.throttled,
+  });
+  const failed = Object.values(report.notifications).some((result) => result.status === 'failed');
+  if (failed) throw new NotificationError(report.notifications);
+  const stateError = report.changes?.stateError ?? stateSaveError;
+  if (stateError) {
+    throw new StateError(
+      `the report was sent, but the state of open findings is unavailable: ${stateError}; ` +
+        'every finding was shown as new, and will be until the state table answers',
+    );
+  }
+  if (report.incomplete) {
+    throw new IncompleteAuditError(
+      `${report.incomplete.reason} (${report.incomplete.usersNotAudited} users not audited, ` +
+        `${report.summary.findings} findings reported from the rest); raise the timeout or the concurrency`,
+    );
+  }
+  return report;
 }

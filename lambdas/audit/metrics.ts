@@ -5,7 +5,9 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { CallCounts } from './adapters/call-counter';
 import { CHANNELS } from './domain/notification';
+import type { NotificationResults } from './domain/notification';
 import type { AuditReport } from './domain/report';
+import type { OrganizationReport } from './organization/types';
 import { RULE_IDS } from './domain/types';
 
 /** The metric names, shared with the stack's alarms. */
@@ -19,6 +21,9 @@ export const METRIC = {
   iamCalls: 'IamCalls',
   iamThrottled: 'IamThrottledAttempts',
   notificationFailed: 'NotificationFailed',
+  accountAuditFailed: 'AccountAuditFailed',
+  accountsAudited: 'AccountsAudited',
+  accountsFailed: 'AccountsFailed',
 } as const;
 
 export const DEFAULT_METRICS_NAMESPACE = 'IamKeyAuditor';
@@ -72,4 +77,35 @@ export function callsSince(before: CallCounts, after: CallCounts): CallCounts {
     attempts: after.attempts - before.attempts,
     throttled: after.throttled - before.throttled,
   };
+}
+
+/** One member account's audit in an organization run: `AccountAuditFailed` 0 or 1, with the `Account` dimension. */
+export function recordAccountMetric(metrics: Metrics, accountId: string, failed: boolean): void {
+  metrics
+    .singleMetric()
+    .addDimension('Account', accountId)
+    .addMetric(METRIC.accountAuditFailed, MetricUnit.Count, failed ? 1 : 0);
+}
+
+/**
+ * An organization run: accounts audited and failed, findings per rule across accounts, the channels, and
+ * `AuditCompleted` (the run reached its end; the accounts that failed have their own alarm).
+ */
+export function recordOrganizationMetrics(
+  metrics: Metrics,
+  report: OrganizationReport,
+  notifications: NotificationResults,
+): void {
+  metrics.addMetric(METRIC.accountsAudited, MetricUnit.Count, report.summary.accountsAudited);
+  metrics.addMetric(METRIC.accountsFailed, MetricUnit.Count, report.summary.accountsFailed);
+  metrics.addMetric(METRIC.usersScanned, MetricUnit.Count, report.summary.usersScanned);
+  metrics.addMetric(METRIC.keysScanned, MetricUnit.Count, report.summary.keysScanned);
+  metrics.addMetric(METRIC.auditCompleted, MetricUnit.Count, 1);
+  for (const channel of CHANNELS) {
+    const failed = notifications[channel].status === 'failed' ? 1 : 0;
+    metrics
+      .singleMetric()
+      .addDimension('Channel', channel)
+      .addMetric(METRIC.notificationFailed, MetricUnit.Count, failed);
+  }
 }

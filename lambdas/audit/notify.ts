@@ -56,7 +56,8 @@ function reasonOf(error: unknown): string {
   return e.code ? `${e.code}: ${e.message}` : `${e.name}: ${e.message}`;
 }
 
-async function attempt(run: () => Promise<ChannelResult>): Promise<ChannelResult> {
+/** Runs one channel's delivery; an error becomes its failed result. */
+export async function attempt(run: () => Promise<ChannelResult>): Promise<ChannelResult> {
   try {
     return await run();
   } catch (error) {

@@ -4,6 +4,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createAwsClients, type AwsClients } from './adapters/aws-clients';
 import { createWebhookUrlReader } from './adapters/secrets';
@@ -12,6 +13,10 @@ import { publishSnsMessage } from './adapters/sns';
 import { StateStore } from './adapters/state-store';
 import { loadAuditConfig, loadChannelConfig, type AuditConfig } from './config';
 import type { Channels } from './notify';
+import { loadOrganizationConfig } from './organization/config';
+import { RunStore } from './organization/run-store';
+import type { OrganizationDeps } from './organization/steps';
+import { ConfigError } from './settings';
 import type { StatePort } from './track-changes';
 
 export interface Runtime {
@@ -19,6 +24,8 @@ export interface Runtime {
   clients: AwsClients;
   channels: Channels;
   state?: StatePort;
+  /** Organization mode: how to reach the member accounts and where a run keeps their results. */
+  organization?: OrganizationDeps;
 }
 
 /** Builds the runtime; a bad variable throws a ConfigError naming it, before any AWS call. */
@@ -37,14 +44,40 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
     const sns = new SNSClient({ retryMode: 'adaptive', maxAttempts: 5 });
     channels.sns = { publish: (message) => publishSnsMessage(sns, snsTopicArn, message) };
   }
+  const clients = createAwsClients({ maxAttempts: config.maxAttempts, region: env.AWS_REGION });
+  const dynamodb = new DynamoDBClient({ maxAttempts: 5 });
+  const state = stateTableName
+    ? new StateStore(dynamodb, stateTableName, {
+        onSkippedItems: (skipped) => logger.warn('state items skipped', { ...skipped }),
+      })
+    : undefined;
+  const org = loadOrganizationConfig(env);
+  if (org && !stateTableName) {
+    throw new ConfigError(
+      `organization mode needs the state table (${'STATE_TABLE_NAME'}): a run keeps the accounts' results there`,
+    );
+  }
   return {
     config,
-    clients: createAwsClients({ maxAttempts: config.maxAttempts, region: env.AWS_REGION }),
+    clients,
     channels,
-    ...(stateTableName && {
-      state: new StateStore(new DynamoDBClient({ maxAttempts: 5 }), stateTableName, {
-        onSkippedItems: (skipped) => logger.warn('state items skipped', { ...skipped }),
+    ...(state && { state }),
+    ...(org &&
+      stateTableName && {
+        organization: {
+          config,
+          org,
+          sts: clients.sts,
+          clientsFor: (credentials) =>
+            createAwsClients({ maxAttempts: config.maxAttempts, region: env.AWS_REGION, credentials }),
+          // Organizations is a global service, served from us-east-1 in the aws partition.
+          organizationsFor: (credentials) =>
+            new OrganizationsClient({ region: 'us-east-1', credentials, maxAttempts: config.maxAttempts }),
+          runs: new RunStore(dynamodb, stateTableName),
+          ...(state && { state }),
+          channels,
+          ...(env.AWS_LAMBDA_FUNCTION_NAME && { functionName: env.AWS_LAMBDA_FUNCTION_NAME }),
+        },
       }),
-    }),
   };
 }

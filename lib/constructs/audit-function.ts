@@ -67,6 +67,13 @@ export interface AuditFunctionProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly logRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * A fixed name for the function's role, for roles in other accounts to trust by ARN (organization mode).
+   *
+   * @default a name CloudFormation generates
+   */
+  readonly roleName?: string;
 }
 
 /** Throws unless `timeout` is a whole number of seconds from 60 to 900; the message names the value. */
@@ -152,6 +159,7 @@ export class AuditFunction extends Construct {
     });
 
     this.role = new iam.Role(this, 'Role', {
+      roleName: props.roleName,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Runs the IAM key audit: writes its own logs and reads IAM users, keys and reports.',
     });

@@ -151,3 +151,48 @@ describe('parseInstant', () => {
     expect(errorOf(() => parseInstant(text)).message).toContain(`got ${JSON.stringify(text)}`);
   });
 });
+
+describe('organization steps and a named account', () => {
+  test.each([
+    [
+      { organization: 'list-accounts', runId: 'run-2026-11-28' },
+      { kind: 'org-list-accounts', runId: 'run-2026-11-28' },
+    ],
+    [
+      { organization: 'audit-account', runId: 'r1', accountId: '111111111111', accountName: 'prod' },
+      { kind: 'org-audit-account', runId: 'r1', accountId: '111111111111', accountName: 'prod' },
+    ],
+    [
+      { organization: 'notify', runId: 'r1' },
+      { kind: 'org-notify', runId: 'r1' },
+    ],
+    [
+      { accountId: '111111111111', users: ['alice'] },
+      { kind: 'manual', dryRun: false, accountId: '111111111111', users: ['alice'] },
+    ],
+  ])('parses %j', (event, expected) => {
+    expect(parseInvocation(event)).toEqual(expected);
+  });
+
+  test.each([
+    [
+      { organization: 'audit-everything', runId: 'r1' },
+      /"organization" must be one of list-accounts, audit-account, notify; got "audit-everything"/,
+    ],
+    [
+      { organization: 'notify', runId: 'r1', accountId: '111111111111' },
+      /unknown field\(s\) "accountId"; allowed: organization, runId/,
+    ],
+    [
+      { organization: 'notify', runId: 'run 1' },
+      /"runId" must be a Step Functions execution name .*; got "run 1"/,
+    ],
+    [
+      { organization: 'audit-account', runId: 'r1', accountId: '1111', accountName: 'x' },
+      /"accountId" must be a 12-digit AWS account id; got "1111"/,
+    ],
+    [{ accountId: 111111111111 }, /"accountId" must be a 12-digit AWS account id; got 111111111111/],
+  ])('rejects %j', (event, message) => {
+    expect(() => parseInvocation(event)).toThrow(message);
+  });
+});

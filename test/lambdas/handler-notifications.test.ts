@@ -1,11 +1,16 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler, resetRuntime } from '../../lambdas/audit/handler';
+import { handler as lambdaHandler, resetRuntime } from '../../lambdas/audit/handler';
+import type { AuditReport } from '../../lambdas/audit/domain/report';
 import { NotificationError } from '../../lambdas/audit/notify';
 import { accountOf, serveAccount, type MockAccount } from '../support/iam-mock';
 import { lambdaContext } from '../support/lambda-context';
 import { SLACK, startSlackServer, type SlackServer } from '../support/slack-server';
+
+/** The handler of a single-account audit, which returns the report. */
+const handler = (event: unknown, context: Parameters<typeof lambdaHandler>[1]) =>
+  lambdaHandler(event, context) as Promise<AuditReport>;
 
 const NOW = Date.parse('2026-11-28T09:00:00Z');
 const ago = (days: number) => new Date(NOW - days * 86_400_000).toISOString();

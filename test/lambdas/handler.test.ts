@@ -1,7 +1,12 @@
-import { handler, resetRuntime } from '../../lambdas/audit/handler';
+import { handler as lambdaHandler, resetRuntime } from '../../lambdas/audit/handler';
+import type { AuditReport } from '../../lambdas/audit/domain/report';
 import { daysAgo, key, user } from '../support/builders';
 import { accountOf, iamCallCounts, iamMock, serveAccount, stsMock } from '../support/iam-mock';
 import { lambdaContext } from '../support/lambda-context';
+
+/** The handler of a single-account audit, which returns the report. */
+const handler = (event: unknown, context: Parameters<typeof lambdaHandler>[1]) =>
+  lambdaHandler(event, context) as Promise<AuditReport>;
 
 const SCHEDULED_EVENT = {
   version: '0',
@@ -95,5 +100,31 @@ describe('the Lambda handler', () => {
     const report = await handler(SCHEDULED_EVENT, lambdaContext());
     expect(report.thresholds).toEqual({ maxKeyAgeDays: 120, warnDays: 30, unusedDays: 45 });
     expect(report.findings.map((f) => f.rule)).toEqual(['key-expiring']);
+  });
+});
+
+describe('the Lambda handler and organization mode', () => {
+  it('refuses an organization step in single-account mode, before any AWS call', async () => {
+    await expect(handler({ organization: 'notify', runId: 'run-1' }, lambdaContext())).rejects.toThrow(
+      'an organization step was sent to a function that is not in organization mode',
+    );
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
+  it('refuses organization mode without the state table that holds a run', async () => {
+    process.env.ORG_ACCOUNT_ROLE_NAME = 'IamKeyAuditorReadOnly';
+    process.env.ORG_READER_ROLE_ARN = 'arn:aws:iam::999999999999:role/IamKeyAuditorOrganizationReader';
+    process.env.ORG_EXTERNAL_ID = 'iam-key-auditor-ext-1';
+    await expect(handler({ organization: 'list-accounts', runId: 'run-1' }, lambdaContext())).rejects.toThrow(
+      /organization mode needs the state table/,
+    );
+  });
+
+  it('names a bad organization variable', async () => {
+    process.env.ORG_ACCOUNT_ROLE_NAME = 'IamKeyAuditorReadOnly';
+    process.env.ORG_READER_ROLE_ARN = 'IamKeyAuditorOrganizationReader';
+    await expect(handler(SCHEDULED_EVENT, lambdaContext())).rejects.toThrow(
+      /ORG_READER_ROLE_ARN must be an IAM role ARN; got "IamKeyAuditorOrganizationReader"/,
+    );
   });
 });

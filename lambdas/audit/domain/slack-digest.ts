@@ -144,7 +144,7 @@ export function code(value: string): string {
 }
 
 /** Untrusted text for a `plain_text` object: no formatting applies; the control characters become look-alikes. */
-function plainText(text: string): string {
+export function plainText(text: string): string {
   return oneLine(text).replace(/&/g, '\uFF06').replace(/</g, '\u2039').replace(/>/g, '\u203A');
 }
 
@@ -170,7 +170,7 @@ function mentionText(mention: string): string {
   return isSlackMention(mention) ? mention : code(mention);
 }
 
-function truncate(text: string, max: number): string {
+export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
 
@@ -322,7 +322,7 @@ function renderFinding(finding: Finding, maxDescription: number, tracking: strin
 }
 
 /** Answers whether an item should carry this mention: true the first time in a message, false after. */
-type Mention = (mention: string) => boolean;
+export type Mention = (mention: string) => boolean;
 
 /** A team name comes from a tag (up to 256 characters): bounded where it is shown. */
 const MAX_TEAM_CHARS = 64;
@@ -345,7 +345,7 @@ const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1
  * escalation mention) and whose it is (`team `platform`` with the team's mention, or `no owner`). Null when the
  * finding carries none of that (no state store, owners not resolved): the finding then reads as it always has.
  */
-function trackingLine(finding: Finding, mentions: SlackMentions, mention: Mention): string | null {
+export function trackingLine(finding: Finding, mentions: SlackMentions, mention: Mention): string | null {
   const parts: string[] = [];
   const open =
     !finding.isNew && finding.openDays !== undefined ? `open ${plural(finding.openDays, 'day')}` : null;
@@ -529,7 +529,7 @@ function ruleMeaning(rule: RuleId, report: AuditReport): string {
 }
 
 /** Splits `label: a, b, c` into parts of at most `max` characters, each part whole names. */
-function listChunks(label: string, names: string[], max = MAX_SECTION_TEXT_CHARS): string[] {
+export function listChunks(label: string, names: string[], max = MAX_SECTION_TEXT_CHARS): string[] {
   const chunks: string[] = [];
   let current = label;
   let first = true;
@@ -549,7 +549,7 @@ function listChunks(label: string, names: string[], max = MAX_SECTION_TEXT_CHARS
 }
 
 /** Joins lines into chunks of at most `max` characters, each line whole. */
-function lineChunks(lines: string[], max: number): string[] {
+export function lineChunks(lines: string[], max: number): string[] {
   const chunks: string[] = [];
   let current = '';
   for (const line of lines) {
@@ -563,11 +563,11 @@ function lineChunks(lines: string[], max: number): string[] {
   return chunks;
 }
 
-function section(text: string): SectionBlock {
+export function section(text: string): SectionBlock {
   return { type: 'section', text: { type: 'mrkdwn', text } };
 }
 
-function context(texts: string[]): ContextBlock {
+export function context(texts: string[]): ContextBlock {
   return {
     type: 'context',
     elements: texts
@@ -590,19 +590,19 @@ function blockTextLength(block: KnownBlock): number {
 }
 
 /** A group's heading, repeated as "(continued)" in a new message; `intro` opens the group's first placement only. */
-interface Heading {
+export interface Heading {
   text: string;
   intro?: string;
 }
 
 /** An item's text, or a function that renders it given which mentions its message already holds. */
-type ItemText = string | ((mention: Mention) => string);
+export type ItemText = string | ((mention: Mention) => string);
 
 /**
  * Lays blocks out into messages within the limits: sections packed with whole items, headings repeated, and each
  * mention an item asks for sent once per message.
  */
-class MessagePacker {
+export class MessagePacker {
   readonly messages: KnownBlock[][] = [];
   private blocks: KnownBlock[] = [];
   private chars = MAX_HEADER_TEXT_CHARS; // the header, added once the message count is known
@@ -686,7 +686,7 @@ class MessagePacker {
   }
 }
 
-function header(text: string): HeaderBlock {
+export function header(text: string): HeaderBlock {
   // emoji off: the alias is untrusted, and `:name:` in it should read as text.
   return { type: 'header', text: { type: 'plain_text', text, emoji: false } };
 }

@@ -148,13 +148,13 @@ const ROTATION_STEP_TEXT: Record<RotationStep, string> = {
 };
 
 /** Line breaks and other control characters in untrusted text become spaces, so it stays on its line. */
-function oneLine(text: string): string {
+export function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
 }
 
 /** Printable ASCII only: controls become spaces, other characters `?`, runs of spaces one space. */
-function printableAscii(text: string): string {
+export function printableAscii(text: string): string {
   return (
     text
       // eslint-disable-next-line no-control-regex
@@ -216,7 +216,7 @@ export function buildSubject(report: AuditReport): string {
   return shortened.slice(0, SNS_MAX_SUBJECT_LENGTH);
 }
 
-function attribute(DataType: SnsAttributeDataType, value: string | number | string[]): SnsAttribute {
+export function attribute(DataType: SnsAttributeDataType, value: string | number | string[]): SnsAttribute {
   return { DataType, StringValue: Array.isArray(value) ? JSON.stringify(value) : String(value) };
 }
 
@@ -292,7 +292,7 @@ function openLine(finding: Finding): string | null {
 }
 
 /** One finding as the text lists it: who (and whose), which key(s), what to do, and the runbook on its own line. */
-function findingBlock(finding: Finding): string {
+export function findingBlock(finding: Finding): string {
   const lines = [
     `- ${oneLine(finding.userName)}${finding.sesSmtpUser ? ' [SES SMTP user]' : ''}` +
       `${ownerText(finding.owner)}${finding.escalated ? ' [ESCALATED]' : ''}`,
@@ -425,7 +425,7 @@ function partText(title: string, shown: number, total: number, body: string): st
 }
 
 /** The JSON text of `value` as it appears inside a JSON string, in UTF-8 bytes. */
-function escapedBytes(value: string): number {
+export function escapedBytes(value: string): number {
   return Buffer.byteLength(JSON.stringify(value)) - 2;
 }
 
