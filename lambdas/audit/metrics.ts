@@ -55,13 +55,7 @@ export function recordAuditMetrics(
         .addMetric(METRIC.findings, MetricUnit.Count, report.summary.byRule[rule]);
     }
   }
-  for (const channel of CHANNELS) {
-    const failed = report.notifications?.[channel].status === 'failed' ? 1 : 0;
-    metrics
-      .singleMetric()
-      .addDimension('Channel', channel)
-      .addMetric(METRIC.notificationFailed, MetricUnit.Count, failed);
-  }
+  recordNotificationMetrics(metrics, report.notifications);
 }
 
 /** The difference of two call counters: the calls one audit made on a client that lives across invocations. */
@@ -101,8 +95,13 @@ export function recordOrganizationMetrics(
   metrics.addMetric(METRIC.usersScanned, MetricUnit.Count, report.summary.usersScanned);
   metrics.addMetric(METRIC.keysScanned, MetricUnit.Count, report.summary.keysScanned);
   metrics.addMetric(METRIC.auditCompleted, MetricUnit.Count, 1);
+  recordNotificationMetrics(metrics, notifications);
+}
+
+/** `NotificationFailed` per channel, 0 or 1, so that its alarm always has data. */
+function recordNotificationMetrics(metrics: Metrics, notifications: NotificationResults | undefined): void {
   for (const channel of CHANNELS) {
-    const failed = notifications[channel].status === 'failed' ? 1 : 0;
+    const failed = notifications?.[channel].status === 'failed' ? 1 : 0;
     metrics
       .singleMetric()
       .addDimension('Channel', channel)

@@ -169,7 +169,7 @@ export class StateStore {
         }
       }
     } catch (error) {
-      throw new StateStoreError(this.tableName, 'load', describeError(error), { cause: error });
+      throw new StateStoreError(this.tableName, 'load', describeDynamoDbError(error), { cause: error });
     }
     if (skipped > 0) {
       this.onSkippedItems?.({ tableName: this.tableName, count: skipped, reasons: [...reasons].sort() });
@@ -213,7 +213,7 @@ export class StateStore {
         );
         unprocessed = unprocessedOf(res.UnprocessedItems, this.tableName);
       } catch (error) {
-        throw new StateStoreError(this.tableName, 'save', describeError(error), { cause: error });
+        throw new StateStoreError(this.tableName, 'save', describeDynamoDbError(error), { cause: error });
       }
       if (unprocessed.length === 0) return;
       if (attempt >= this.maxAttempts) {
@@ -235,8 +235,11 @@ function requireAccountId(accountId: string, tableName: string, operation: State
   }
 }
 
-/** The error's name, and what it usually means; never its message, which may quote item values. */
-function describeError(error: unknown): string {
+/**
+ * A DynamoDB error's name, and what it usually means; never its message, which may quote item values.
+ * Shared by the adapters that use the state table.
+ */
+export function describeDynamoDbError(error: unknown): string {
   const name = error instanceof Error ? error.name : typeof error;
   switch (name) {
     case 'ResourceNotFoundException':
@@ -247,6 +250,8 @@ function describeError(error: unknown): string {
     case 'ThrottlingException':
     case 'RequestLimitExceeded':
       return `${name} (throttled after the SDK's retries)`;
+    case 'ValidationException':
+      return `${name} (DynamoDB refused the item)`;
     default:
       return name;
   }

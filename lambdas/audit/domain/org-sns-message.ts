@@ -50,6 +50,7 @@ import {
   type SnsAttributes,
   type SnsMessage,
   type SnsMessageOptions,
+  largestMessageUnder,
 } from './sns-message';
 import { RULE_IDS, SEVERITIES, type Finding, type RuleId, type Severity } from './types';
 
@@ -570,28 +571,10 @@ export function buildOrganizationSnsMessage(
     if (used + cost > room / 4) break;
     used += cost;
   }
-  const withOverview = builder.build(overview, 0);
-  const start = publishSizeBytes(withOverview);
-  if (start > maxBytes) return builder.build(0, 0);
-  // The costs leave out what varies with the count (titles, the omission note, digits): allow for it.
-  let allowance = 2048;
-  let best = withOverview;
-  let steps = builder.steps.fitting(0, maxBytes - start - allowance);
-  while (steps > 0) {
-    const message = builder.build(overview, steps);
-    const size = publishSizeBytes(message);
-    if (size <= maxBytes) {
-      best = message;
-      break;
-    }
-    allowance += size - maxBytes;
-    steps = Math.min(steps - 1, builder.steps.fitting(0, maxBytes - start - allowance));
-  }
-  // Then once more with the room left, in case the allowance was generous.
-  const more = builder.steps.fitting(steps, maxBytes - publishSizeBytes(best) - 512);
-  if (more > 0) {
-    const bigger = builder.build(overview, steps + more);
-    if (publishSizeBytes(bigger) <= maxBytes) best = bigger;
-  }
-  return best;
+  if (publishSizeBytes(builder.build(overview, 0)) > maxBytes) return builder.build(0, 0);
+  return largestMessageUnder(
+    maxBytes,
+    (steps) => builder.build(overview, steps),
+    (from, room) => builder.steps.fitting(from, room),
+  );
 }

@@ -606,32 +606,50 @@ class MessageBuilder {
   }
 }
 
-/** The message with as many findings as fit beside `lists`, or null when not even none do. */
-function fitFindings(builder: MessageBuilder, maxBytes: number, lists: ListCounts): SnsMessage | null {
-  const none = builder.build(0, lists);
-  const base = publishSizeBytes(none);
-  if (base > maxBytes) return null;
-  // The costs leave out what varies with the count (group titles, the omission note, digits): allow for it.
+/**
+ * The message with the most items that fits `maxBytes`. `fitting(from, room)` guesses how many items after the
+ * first `from` fit in `room` bytes from their measured costs; the guess leaves an allowance for what varies with
+ * the count (titles, the omission note, digits), is corrected until the message fits, then is topped up with any
+ * room left. `build(0)`, the message without items, must fit.
+ */
+export function largestMessageUnder<M extends SnsMessage>(
+  maxBytes: number,
+  build: (count: number) => M,
+  fitting: (from: number, room: number) => number,
+): M {
+  const empty = build(0);
+  const base = publishSizeBytes(empty);
   let allowance = 2048;
-  let best = none;
-  let included = builder.findings.fitting(0, maxBytes - base - allowance);
-  while (included > 0) {
-    const message = builder.build(included, lists);
+  let best = empty;
+  let bestCount = 0;
+  let count = fitting(0, maxBytes - base - allowance);
+  while (count > 0) {
+    const message = build(count);
     const size = publishSizeBytes(message);
     if (size <= maxBytes) {
       best = message;
+      bestCount = count;
       break;
     }
     allowance += size - maxBytes;
-    included = Math.min(included - 1, builder.findings.fitting(0, maxBytes - base - allowance));
+    count = Math.min(count - 1, fitting(0, maxBytes - base - allowance));
   }
-  // Then once more with the room left, in case the allowance was generous.
-  const more = builder.findings.fitting(best.findingsIncluded, maxBytes - publishSizeBytes(best) - 512);
+  const more = fitting(bestCount, maxBytes - publishSizeBytes(best) - 512);
   if (more > 0) {
-    const bigger = builder.build(best.findingsIncluded + more, lists);
+    const bigger = build(bestCount + more);
     if (publishSizeBytes(bigger) <= maxBytes) best = bigger;
   }
   return best;
+}
+
+/** The message with as many findings as fit beside `lists`, or null when not even none do. */
+function fitFindings(builder: MessageBuilder, maxBytes: number, lists: ListCounts): SnsMessage | null {
+  if (publishSizeBytes(builder.build(0, lists)) > maxBytes) return null;
+  return largestMessageUnder(
+    maxBytes,
+    (count) => builder.build(count, lists),
+    (from, room) => builder.findings.fitting(from, room),
+  );
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateQuery, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../adapters/state-store';
+import { describeDynamoDbError, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../adapters/state-store';
 import { DAY_MS } from '../domain/time';
 import type { AccountResult } from './types';
 
@@ -112,7 +112,7 @@ export class RunStore {
         }),
       );
     } catch (error) {
-      fail(describeError(error), error);
+      fail(describeDynamoDbError(error), error);
     }
   }
 
@@ -147,7 +147,7 @@ export class RunStore {
         }
       }
     } catch (error) {
-      throw new RunStoreError(this.tableName, 'list', runId, describeError(error), { cause: error });
+      throw new RunStoreError(this.tableName, 'list', runId, describeDynamoDbError(error), { cause: error });
     }
     if (skipped > 0) {
       this.onSkippedResults?.({
@@ -220,23 +220,4 @@ function parseItem(item: Record<string, unknown>): AccountResult | string {
   if (typeof result.findingsOmitted !== 'number') return 'missing findingsOmitted';
   if (typeof result.exempted !== 'number') return 'missing exempted';
   return { ...result, accountAlias: result.accountAlias ?? null } as AccountResult;
-}
-
-/** The error's name, and what it usually means; never its message, which may quote item values. */
-function describeError(error: unknown): string {
-  const name = error instanceof Error ? error.name : typeof error;
-  switch (name) {
-    case 'ResourceNotFoundException':
-      return `${name} (the table does not exist, or not in this region)`;
-    case 'AccessDeniedException':
-      return `${name} (the function's role may not use the table)`;
-    case 'ProvisionedThroughputExceededException':
-    case 'ThrottlingException':
-    case 'RequestLimitExceeded':
-      return `${name} (throttled after the SDK's retries)`;
-    case 'ValidationException':
-      return `${name} (DynamoDB refused the item)`;
-    default:
-      return name;
-  }
 }
