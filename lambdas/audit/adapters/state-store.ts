@@ -141,38 +141,19 @@ export class StateStore {
     if (users?.size === 0) return [];
     const nowSeconds = options.now ? Math.floor(options.now.getTime() / 1000) : undefined;
 
-    const states: OpenFindingState[] = [];
-    const reasons = new Set<string>();
-    let skipped = 0;
+    let partition: Partition<Exclude<ReturnType<typeof parseItem>, string>>;
     try {
-      const pages = paginateQuery(
-        { client: this.client },
-        {
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-          ExpressionAttributeValues: { ':pk': accountId },
-          ConsistentRead: true,
-        },
-      );
-      for await (const page of pages) {
-        for (const item of page.Items ?? []) {
-          const parsed = parseItem(item);
-          if (typeof parsed === 'string') {
-            skipped += 1;
-            reasons.add(parsed);
-            continue;
-          }
-          if (nowSeconds !== undefined && parsed.expiresAt <= nowSeconds) continue;
-          if (users && !users.has(parsed.state.userName)) continue;
-          states.push(parsed.state);
-        }
-      }
+      partition = await queryPartition(this.client, this.tableName, accountId, parseItem);
     } catch (error) {
       throw new StateStoreError(this.tableName, 'load', describeDynamoDbError(error), { cause: error });
     }
+    const { skipped, reasons } = partition;
+    const states = partition.items
+      .filter((parsed) => nowSeconds === undefined || parsed.expiresAt > nowSeconds)
+      .filter((parsed) => !users || users.has(parsed.state.userName))
+      .map((parsed) => parsed.state);
     if (skipped > 0) {
-      this.onSkippedItems?.({ tableName: this.tableName, count: skipped, reasons: [...reasons].sort() });
+      this.onSkippedItems?.({ tableName: this.tableName, count: skipped, reasons });
     }
     return states;
   }
@@ -233,6 +214,51 @@ function requireAccountId(accountId: string, tableName: string, operation: State
   if (typeof accountId !== 'string' || accountId === '') {
     throw new StateStoreError(tableName, operation, 'the account id is empty');
   }
+}
+
+/** The items of one partition that parsed, and how many did not and why. */
+export interface Partition<T> {
+  items: T[];
+  skipped: number;
+  /** Why items were skipped, sorted; they name attributes, never values. */
+  reasons: string[];
+}
+
+/**
+ * Every item of one partition of the table: one strongly consistent, paginated Query. `parse` turns an item into
+ * a value, or into the reason it is not one; such items are counted, never returned. Errors are the caller's to name.
+ */
+export async function queryPartition<T>(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  partitionKey: string,
+  parse: (item: Record<string, unknown>) => T | string,
+): Promise<Partition<T>> {
+  const items: T[] = [];
+  const reasons = new Set<string>();
+  let skipped = 0;
+  const pages = paginateQuery(
+    { client },
+    {
+      TableName: tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+      ExpressionAttributeValues: { ':pk': partitionKey },
+      ConsistentRead: true,
+    },
+  );
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) {
+      const parsed = parse(item);
+      if (typeof parsed === 'string') {
+        skipped += 1;
+        reasons.add(parsed);
+      } else {
+        items.push(parsed);
+      }
+    }
+  }
+  return { items, skipped, reasons: [...reasons].sort() };
 }
 
 /**

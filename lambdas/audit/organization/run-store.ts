@@ -13,8 +13,15 @@
  * Every failure is a `RunStoreError` naming the table, the operation and the run, never item values.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, paginateQuery, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { describeDynamoDbError, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../adapters/state-store';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  describeDynamoDbError,
+  PARTITION_KEY,
+  queryPartition,
+  SORT_KEY,
+  TTL_ATTRIBUTE,
+  type Partition,
+} from '../adapters/state-store';
 import { DAY_MS } from '../domain/time';
 import type { AccountResult } from './types';
 
@@ -121,41 +128,15 @@ export class RunStore {
     if (typeof runId !== 'string' || runId === '') {
       throw new RunStoreError(this.tableName, 'list', runId, 'the run id is empty');
     }
-    const results: AccountResult[] = [];
-    const reasons = new Set<string>();
-    let skipped = 0;
+    let partition: Partition<AccountResult>;
     try {
-      const pages = paginateQuery(
-        { client: this.client },
-        {
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-          ExpressionAttributeValues: { ':pk': runPartitionKey(runId) },
-          ConsistentRead: true,
-        },
-      );
-      for await (const page of pages) {
-        for (const item of page.Items ?? []) {
-          const parsed = parseItem(item);
-          if (typeof parsed === 'string') {
-            skipped += 1;
-            reasons.add(parsed);
-          } else {
-            results.push(parsed);
-          }
-        }
-      }
+      partition = await queryPartition(this.client, this.tableName, runPartitionKey(runId), parseItem);
     } catch (error) {
       throw new RunStoreError(this.tableName, 'list', runId, describeDynamoDbError(error), { cause: error });
     }
+    const { items: results, skipped, reasons } = partition;
     if (skipped > 0) {
-      this.onSkippedResults?.({
-        tableName: this.tableName,
-        runId,
-        count: skipped,
-        reasons: [...reasons].sort(),
-      });
+      this.onSkippedResults?.({ tableName: this.tableName, runId, count: skipped, reasons });
     }
     return results;
   }
