@@ -1,7 +1,7 @@
 /** Organization results for the tests of the organization digest and SNS message. */
-import { SEVERITIES } from '../../lambdas/audit/domain/types';
+import { SEVERITIES, type IamUser } from '../../lambdas/audit/domain/types';
 import type { AccountResult, OrganizationReport } from '../../lambdas/audit/organization/types';
-import { NOW } from './builders';
+import { daysAgo, key, NOW, used, user } from './builders';
 
 /** The id of the `i`th test account. */
 export const accountId = (i: number) => String(100000000000 + i);
@@ -47,4 +47,23 @@ export function organization(accounts: AccountResult[]): OrganizationReport {
       bySeverity,
     },
   };
+}
+
+/** `n` users with one finding each (key descriptions from `describe`), across four rules and three severities (high, medium, low). */
+export function usersWithFindings(
+  n: number,
+  prefix = 'user',
+  describe: (i: number) => string = (i) => `service ${i}`,
+): IamUser[] {
+  return Array.from({ length: n }, (_, i) => {
+    const userName = `${prefix}-${String(i + 1).padStart(4, '0')}`;
+    const accessKeyId = `AKIA${String(i + 1).padStart(16, '0')}`;
+    const variants = [
+      key({ accessKeyId, createdAt: daysAgo(91), lastUsed: used(1) }), // key-too-old, high
+      key({ accessKeyId, createdAt: daysAgo(60), lastUsed: used(50) }), // key-unused, medium
+      key({ accessKeyId, status: 'Inactive', createdAt: daysAgo(10), lastUsed: used(5) }), // inactive-key, low
+      key({ accessKeyId, createdAt: daysAgo(85), lastUsed: used(1) }), // key-expiring, low
+    ];
+    return user({ userName, keys: [variants[i % 4]!], tags: { [accessKeyId]: describe(i + 1) } });
+  });
 }

@@ -13,26 +13,17 @@ import {
 } from '../../../lambdas/audit/domain/slack-digest';
 import { SEVERITIES, type Finding, type IamUser } from '../../../lambdas/audit/domain/types';
 import type { AccountResult } from '../../../lambdas/audit/organization/types';
-import { accountId, capped, failedAccount, organization } from '../../support/organization';
-import { daysAgo, key, NOW, reportOfUsers, settings, used, user } from '../../support/builders';
+import {
+  accountId,
+  capped,
+  failedAccount,
+  organization,
+  usersWithFindings,
+} from '../../support/organization';
+import { daysAgo, key, NOW, reportOfUsers, settings, user } from '../../support/builders';
 
 // ---------------------------------------------------------------------------------------------------------
 // Fixtures: accounts audited by the real rules and report builder.
-
-/** `n` users with one finding each, across four rules and three severities (high, medium, low). */
-function usersWithFindings(n: number, prefix = 'user'): IamUser[] {
-  return Array.from({ length: n }, (_, i) => {
-    const userName = `${prefix}-${String(i + 1).padStart(4, '0')}`;
-    const accessKeyId = `AKIA${String(i + 1).padStart(16, '0')}`;
-    const variants = [
-      key({ accessKeyId, createdAt: daysAgo(91), lastUsed: used(1) }), // key-too-old, high
-      key({ accessKeyId, createdAt: daysAgo(60), lastUsed: used(50) }), // key-unused, medium
-      key({ accessKeyId, status: 'Inactive', createdAt: daysAgo(10), lastUsed: used(5) }), // inactive-key, low
-      key({ accessKeyId, createdAt: daysAgo(85), lastUsed: used(1) }), // key-expiring, low
-    ];
-    return user({ userName, keys: [variants[i % 4]!], tags: { [accessKeyId]: `service ${i + 1}` } });
-  });
-}
 
 /** An audited account: the report of `users` (plus `extra` findings) as the account's result. */
 function audited(
