@@ -28,6 +28,36 @@ export default tseslint.config(
     },
   },
   {
+    // The pure core: domain/ imports only from domain/ (no '../', no package, no Node module), so it cannot reach
+    // an SDK, the clock's source or the environment. Block Kit's type declarations are the one package allowed,
+    // as types only.
+    files: ['lambdas/audit/domain/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./',
+              message:
+                'lambdas/audit/domain is the pure core: it imports only from domain/ (move the type down).',
+            },
+            {
+              regex: '^@slack/types$',
+              allowTypeImports: true,
+              message: 'Only the types of @slack/types may be imported in lambdas/audit/domain.',
+            },
+            {
+              regex: '^(?!\\./|\\.\\./|@slack/types$)',
+              message:
+                'lambdas/audit/domain is the pure core: no SDK, package or Node module (put the I/O in an adapter).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['lambdas/audit/cli.ts', 'tools/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-console': 'off' },
   },

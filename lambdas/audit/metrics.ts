@@ -7,7 +7,7 @@ import type { CallCounts } from './adapters/call-counter';
 import { CHANNELS } from './domain/notification';
 import type { NotificationResults } from './domain/notification';
 import type { AuditReport } from './domain/report';
-import type { OrganizationReport } from './organization/types';
+import type { OrganizationReport } from './domain/organization';
 import { RULE_IDS } from './domain/types';
 
 /** The metric names, shared with the stack's alarms. */

@@ -1,6 +1,6 @@
 /** Organization results for the tests of the organization digest and SNS message. */
 import { SEVERITIES, type IamUser } from '../../lambdas/audit/domain/types';
-import type { AccountResult, OrganizationReport } from '../../lambdas/audit/organization/types';
+import type { AccountResult, OrganizationReport } from '../../lambdas/audit/domain/organization';
 import { daysAgo, key, NOW, used, user } from './builders';
 
 /** The id of the `i`th test account. */

@@ -4,7 +4,7 @@
  */
 import { compareFindings, type AuditReport } from '../domain/report';
 import { SEVERITIES, type Severity } from '../domain/types';
-import type { AccountResult, OrganizationReport, OrgAccount } from './types';
+import type { AccountResult, OrganizationReport, OrgAccount } from '../domain/organization';
 
 /**
  * The most findings one account's result keeps (the most severe): enough for a digest, and far under the state

@@ -4,7 +4,7 @@
  */
 import { ACCOUNT_ID_PATTERN } from './account-ids';
 import { paginateListAccounts, type Account, type OrganizationsClient } from '@aws-sdk/client-organizations';
-import type { OrgAccount } from './types';
+import type { OrgAccount } from '../domain/organization';
 
 /** Which accounts to audit, from the stack props. */
 export interface AccountFilter {

@@ -12,7 +12,7 @@ import {
   type SlackMessage,
 } from '../../../lambdas/audit/domain/slack-digest';
 import { SEVERITIES, type Finding, type IamUser } from '../../../lambdas/audit/domain/types';
-import type { AccountResult } from '../../../lambdas/audit/organization/types';
+import type { AccountResult } from '../../../lambdas/audit/domain/organization';
 import {
   accountId,
   capped,

@@ -13,7 +13,7 @@ import {
   type SnsMessage,
 } from '../../../lambdas/audit/domain/sns-message';
 import type { Finding, IamUser, Severity } from '../../../lambdas/audit/domain/types';
-import type { AccountResult, OrganizationReport } from '../../../lambdas/audit/organization/types';
+import type { AccountResult, OrganizationReport } from '../../../lambdas/audit/domain/organization';
 import {
   accountId,
   capped,
