@@ -57,11 +57,11 @@ export interface IamKeyAuditorStackProps extends StackProps {
   readonly schedule?: string;
 
   /**
-   * The audit's settings, each optional: `thresholds` (`maxKeyAgeDays` default 90, `warnDays` default 7 and
-   * below `maxKeyAgeDays`, `unusedDays` default 45), `sesUserPatterns` (default `['^ses-smtp-user\\.']`),
-   * `runbook` (`url` default the GOV.UK "AWS IAM Key Rotation" page, an http(s) URL without a fragment, and
-   * `sections` anchors), `concurrency` (default 8, 1 to 64), `reportWaitSeconds` (default 60, 0 to 600) and
-   * `maxAttempts` (default 10, 1 to 20). Validated at synth with `validateAuditConfig`.
+   * The audit's settings, each optional, each documented on its field of {@link AuditConfigInput}: thresholds,
+   * SES user patterns, runbook, concurrency, report wait, SDK attempts, clean-audit and notify modes, escalation,
+   * team routing and exemptions. Their defaults, allowed values and environment variables are the rows of
+   * `AUDIT_SETTINGS` (lambdas/audit/settings-table.ts), which the README's configuration table is generated from.
+   * Validated at synth with `validateAuditConfig`, again at cold start.
    *
    * @default {} (every setting at its default)
    */

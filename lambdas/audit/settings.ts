@@ -44,7 +44,7 @@ export function withoutUndefined<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function wholeDays(name: string, value: unknown, min: number, max: number): number {
+export function wholeDays(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(
       `${name} must be a whole number of days from ${min} to ${max}; got ${JSON.stringify(value)}`,
@@ -65,7 +65,7 @@ export function validateThresholds(input: Partial<Thresholds> = {}): Thresholds 
   return { maxKeyAgeDays, warnDays, unusedDays };
 }
 
-function validatePatterns(patterns: unknown): string[] {
+export function validatePatterns(patterns: unknown): string[] {
   if (!Array.isArray(patterns)) {
     throw new ConfigError(
       `sesUserPatterns must be a list of regular expressions; got ${JSON.stringify(patterns)}`,
@@ -88,21 +88,31 @@ function validatePatterns(patterns: unknown): string[] {
   });
 }
 
-function validateRunbook(input: RuleSettingsInput['runbook'] = {}): Runbook {
-  const url = input.url ?? DEFAULT_RUNBOOK.url;
+/** Throws unless `url` is an http(s) URL without a fragment or spaces (the anchors are appended to it). */
+export function validateRunbookUrl(url: unknown): string {
   let parsed: URL | undefined;
   try {
-    parsed = new URL(url);
+    parsed = typeof url === 'string' ? new URL(url) : undefined;
   } catch {
     parsed = undefined;
   }
   // `url.includes('#')`, not `parsed.hash`: an empty fragment (`page#`) has an empty hash but would link to `page##anchor`.
-  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || /[#\s]/.test(url)) {
+  if (
+    typeof url !== 'string' ||
+    !parsed ||
+    (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') ||
+    /[#\s]/.test(url)
+  ) {
     throw new ConfigError(
       `runbook.url must be an http(s) URL without a #fragment or spaces; got ${JSON.stringify(url)}`,
     );
   }
-  const sections = { ...DEFAULT_RUNBOOK.sections, ...withoutUndefined(input.sections ?? {}) };
+  return url;
+}
+
+/** Merges the given anchors onto the default ones; throws unless each is a known section with an `#anchor`. */
+export function validateRunbookSections(input: Partial<Runbook['sections']> = {}): Runbook['sections'] {
+  const sections = { ...DEFAULT_RUNBOOK.sections, ...withoutUndefined(input) };
   for (const name of Object.keys(sections)) {
     if (!(RUNBOOK_SECTIONS as readonly string[]).includes(name)) {
       throw new ConfigError(
@@ -118,7 +128,14 @@ function validateRunbook(input: RuleSettingsInput['runbook'] = {}): Runbook {
       );
     }
   }
-  return { url, sections };
+  return sections;
+}
+
+function validateRunbook(input: RuleSettingsInput['runbook'] = {}): Runbook {
+  return {
+    url: validateRunbookUrl(input.url ?? DEFAULT_RUNBOOK.url),
+    sections: validateRunbookSections(input.sections),
+  };
 }
 
 /** Merges overrides onto the defaults and validates the result; throws ConfigError naming a bad value. */
