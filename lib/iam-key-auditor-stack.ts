@@ -6,6 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { validateAuditConfig, type AuditConfig, type AuditConfigInput } from '../lambdas/audit/config';
+import { SNS_TOPIC_ARN } from '../lambdas/audit/domain/patterns';
 import { DEFAULT_METRICS_NAMESPACE } from '../lambdas/audit/metrics';
 import { ORGANIZATION_ENV } from '../lambdas/audit/organization/config';
 import { AuditAlarms } from './constructs/audit-alarms';
@@ -265,7 +266,6 @@ export interface MonitoringProps {
 }
 
 const METRICS_NAMESPACE = /^(?!AWS\/)[A-Za-z0-9._/#:-]{1,255}$/;
-const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
 
 /** Throws unless the monitoring props are allowed; each message names the value. */
 export function validateMonitoring(
@@ -277,7 +277,7 @@ export function validateMonitoring(
       `metricsNamespace must be 1 to 255 letters, digits or ._/#:- and not start with AWS/; got ${JSON.stringify(metricsNamespace)}`,
     );
   }
-  if (props.operationsTopicArn !== undefined && !TOPIC_ARN.test(props.operationsTopicArn)) {
+  if (props.operationsTopicArn !== undefined && !SNS_TOPIC_ARN.test(props.operationsTopicArn)) {
     throw new Error(
       `operationsTopicArn must be an SNS topic ARN; got ${JSON.stringify(props.operationsTopicArn)}`,
     );
