@@ -17,6 +17,7 @@ import {
   accountId,
   capped,
   failedAccount,
+  fromReport,
   organization,
   usersWithFindings,
 } from '../../support/organization';
@@ -38,22 +39,6 @@ function audited(
     ? reportOfUsers(users, { accountId, accountAlias: accountName, findings: [...base.findings, ...extra] })
     : base;
   return fromReport(accountName, report, partial);
-}
-
-function fromReport(accountName: string, report: AuditReport, partial: Partial<AccountResult> = {}) {
-  return {
-    accountId: report.accountId,
-    accountName,
-    accountAlias: report.accountAlias,
-    status: 'audited' as const,
-    auditedAt: report.auditedAt,
-    source: report.source,
-    summary: report.summary,
-    findings: report.findings,
-    findingsOmitted: 0,
-    exempted: report.exempted.length,
-    ...partial,
-  };
 }
 
 const rootFindings = evaluateRoot(
