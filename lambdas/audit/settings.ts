@@ -1,6 +1,6 @@
 /**
- * The rule settings: their defaults, and the one validation that both edges use
- * (the CDK stack at synth time, the Lambda at cold start, the CLI at start).
+ * The rule settings' defaults, and the checks their rows in the settings table (./settings-table.ts) run: the CDK
+ * stack at synth time, the Lambda at cold start and the CLI at start validate them with `validateAuditConfig`.
  */
 import { RUNBOOK_SECTIONS, type Runbook, type RuleSettings, type Thresholds } from './domain/types';
 
@@ -27,13 +27,6 @@ export const DEFAULT_RULE_SETTINGS: RuleSettings = {
   runbook: DEFAULT_RUNBOOK,
 };
 
-/** What a caller may override; anything left out takes its default. */
-export interface RuleSettingsInput {
-  thresholds?: Partial<Thresholds>;
-  sesUserPatterns?: string[];
-  runbook?: { url?: string; sections?: Partial<Runbook['sections']> };
-}
-
 /** A configuration value that is not allowed; the message names the value and what is allowed. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -51,18 +44,6 @@ export function wholeDays(name: string, value: unknown, min: number, max: number
     );
   }
   return value;
-}
-
-/** Validates thresholds: each a whole number of days, and `warnDays` below `maxKeyAgeDays`. */
-export function validateThresholds(input: Partial<Thresholds> = {}): Thresholds {
-  const merged = { ...DEFAULT_THRESHOLDS, ...withoutUndefined(input) };
-  const maxKeyAgeDays = wholeDays('maxKeyAgeDays', merged.maxKeyAgeDays, 1, 3650);
-  const warnDays = wholeDays('warnDays', merged.warnDays, 0, 3650);
-  const unusedDays = wholeDays('unusedDays', merged.unusedDays, 1, 3650);
-  if (warnDays >= maxKeyAgeDays) {
-    throw new ConfigError(`warnDays (${warnDays}) must be less than maxKeyAgeDays (${maxKeyAgeDays})`);
-  }
-  return { maxKeyAgeDays, warnDays, unusedDays };
 }
 
 export function validatePatterns(patterns: unknown): string[] {
@@ -129,20 +110,4 @@ export function validateRunbookSections(input: Partial<Runbook['sections']> = {}
     }
   }
   return sections;
-}
-
-function validateRunbook(input: RuleSettingsInput['runbook'] = {}): Runbook {
-  return {
-    url: validateRunbookUrl(input.url ?? DEFAULT_RUNBOOK.url),
-    sections: validateRunbookSections(input.sections),
-  };
-}
-
-/** Merges overrides onto the defaults and validates the result; throws ConfigError naming a bad value. */
-export function validateRuleSettings(input: RuleSettingsInput = {}): RuleSettings {
-  return {
-    thresholds: validateThresholds(input.thresholds),
-    sesUserPatterns: validatePatterns(input.sesUserPatterns ?? DEFAULT_SES_USER_PATTERNS),
-    runbook: validateRunbook(input.runbook),
-  };
 }

@@ -1,11 +1,12 @@
-import {
-  ConfigError,
-  DEFAULT_RULE_SETTINGS,
-  DEFAULT_RUNBOOK,
-  validateRuleSettings,
-  validateThresholds,
-  type RuleSettingsInput,
-} from '../../lambdas/audit/settings';
+import { validateAuditConfig, type AuditConfigInput } from '../../lambdas/audit/config';
+import { ConfigError, DEFAULT_RULE_SETTINGS, DEFAULT_RUNBOOK } from '../../lambdas/audit/settings';
+
+type RuleSettingsInput = Pick<AuditConfigInput, 'thresholds' | 'sesUserPatterns' | 'runbook'>;
+
+/** The rule settings as the stack and the function validate them: through the settings table. */
+const validateRuleSettings = (input: RuleSettingsInput = {}) => validateAuditConfig(input).settings;
+const validateThresholds = (thresholds: RuleSettingsInput['thresholds'] = {}) =>
+  validateAuditConfig({ thresholds }).settings.thresholds;
 
 const SECTIONS = 'findIfUsed, findWhereUsed, createAndDeploy, sesSmtp, ensureNewKeyUsed, removeOldKey';
 
