@@ -33,7 +33,7 @@ export class ConfigError extends Error {
 }
 
 /** Drops keys whose value is undefined, so that they take their defaults when spread. */
-export function withoutUndefined<T extends object>(input: T): Partial<T> {
+function withoutUndefined<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 

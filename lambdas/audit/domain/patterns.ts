@@ -23,10 +23,10 @@ export const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 export const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 
 /** A Slack user group mention: `<!subteam^S0123>`. */
-export const SLACK_SUBTEAM_MENTION = /^<!subteam\^[A-Z0-9]+>$/;
+const SLACK_SUBTEAM_MENTION = /^<!subteam\^[A-Z0-9]+>$/;
 
 /** A Slack user mention: `<@U0123>` (or `<@W0123>` in Enterprise Grid). */
-export const SLACK_USER_MENTION = /^<@[UW][A-Z0-9]+>$/;
+const SLACK_USER_MENTION = /^<@[UW][A-Z0-9]+>$/;
 
 /** Either Slack mention: a user group or a user. */
 export function isSlackMention(value: string): boolean {
