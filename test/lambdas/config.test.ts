@@ -9,7 +9,8 @@ import {
   validateAuditConfig,
   type AuditConfig,
 } from '../../lambdas/audit/config';
-import { ConfigError, DEFAULT_RULE_SETTINGS } from '../../lambdas/audit/settings';
+import { DEFAULT_RULE_SETTINGS } from '../../lambdas/audit/settings';
+import { errorOf } from '../support/config-error';
 import { SETTING_ROWS, settingsTableMarkdown } from '../../lambdas/audit/settings-table';
 import { README, withSettingsTable } from '../../tools/settings-docs';
 
@@ -53,16 +54,6 @@ const CUSTOM: AuditConfig = validateAuditConfig({
   ],
   maxExemptionDays: 365,
 });
-
-function errorOf(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError, but nothing was thrown');
-}
 
 describe('validateAuditConfig', () => {
   test('defaults: the default rule settings, 8 users at once, 60 s for the report, 10 attempts, a healthy message', () => {

@@ -1,5 +1,6 @@
 import { validateAuditConfig, type AuditConfigInput } from '../../lambdas/audit/config';
-import { ConfigError, DEFAULT_RULE_SETTINGS, DEFAULT_RUNBOOK } from '../../lambdas/audit/settings';
+import { DEFAULT_RULE_SETTINGS, DEFAULT_RUNBOOK } from '../../lambdas/audit/settings';
+import { errorOf } from '../support/config-error';
 
 type RuleSettingsInput = Pick<AuditConfigInput, 'thresholds' | 'sesUserPatterns' | 'runbook'>;
 
@@ -9,16 +10,6 @@ const validateThresholds = (thresholds: RuleSettingsInput['thresholds'] = {}) =>
   validateAuditConfig({ thresholds }).settings.thresholds;
 
 const SECTIONS = 'findIfUsed, findWhereUsed, createAndDeploy, sesSmtp, ensureNewKeyUsed, removeOldKey';
-
-function errorOf(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError, but nothing was thrown');
-}
 
 describe('defaults', () => {
   test('90 days, warned 7 days before, unused after 45; SES users by ses-smtp-user.; the GOV.UK runbook', () => {
