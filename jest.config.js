@@ -26,6 +26,9 @@ const common = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // How long before a test counts as hung (Jest's own default is 5 s): an integration test starts a database, a
+  // server or a synth, which takes longer on a shared 2-core machine. A global option: projects cannot set it.
+  testTimeout: 30_000,
   projects: [
     {
       ...common,
