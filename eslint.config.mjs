@@ -7,7 +7,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
       'no-console': ['error', { allow: ['error'] }],
     },
   },
@@ -24,6 +24,36 @@ export default tseslint.config(
         { object: 'describe', property: 'skip', message: 'No skipped tests.' },
         { object: 'it', property: 'skip', message: 'No skipped tests.' },
         { object: 'test', property: 'skip', message: 'No skipped tests.' },
+      ],
+    },
+  },
+  {
+    // The pure core: domain/ imports only from domain/ (no '../', no package, no Node module), so it cannot reach
+    // an SDK, the clock's source or the environment. Block Kit's type declarations are the one package allowed,
+    // as types only.
+    files: ['lambdas/audit/domain/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./',
+              message:
+                'lambdas/audit/domain is the pure core: it imports only from domain/ (move the type down).',
+            },
+            {
+              regex: '^@slack/types$',
+              allowTypeImports: true,
+              message: 'Only the types of @slack/types may be imported in lambdas/audit/domain.',
+            },
+            {
+              regex: '^(?!\\./|\\.\\./|@slack/types$)',
+              message:
+                'lambdas/audit/domain is the pure core: no SDK, package or Node module (put the I/O in an adapter).',
+            },
+          ],
+        },
       ],
     },
   },

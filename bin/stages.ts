@@ -3,7 +3,7 @@
  * parameters). `bin/iam-key-auditor.ts` creates one stack per entry; the stack tests snapshot every entry.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IamKeyAuditorStackProps } from '../lib/iam-key-auditor-stack';
+import type { IamKeyAuditorStackProps } from '../lib/props';
 
 /** A stage's stack props, everything but the account and region, which come from the CDK CLI. */
 export type StageProps = Omit<IamKeyAuditorStackProps, 'env'>;

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { IAM_READ_ACTIONS } from '../lambdas/audit/adapters/iam-actions';
 import { SERVICE_NAME } from './constructs/audit-function';
-import { validateStage } from './iam-key-auditor-stack';
+import { validateStage } from './props';
 import {
   auditorTrust,
   MEMBER_ROLE_NAME,

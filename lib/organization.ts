@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { ACCOUNT_ID, EXTERNAL_ID, ORGANIZATION_ID } from '../lambdas/audit/domain/patterns';
 
 /** The read-only role the StackSet creates in every member account: exactly the IAM reads the audit makes. */
 export const MEMBER_ROLE_NAME = 'IamKeyAuditorReadOnly';
@@ -65,10 +66,7 @@ export function auditorTrust<T>(
   };
 }
 
-const ACCOUNT_ID = /^\d{12}$/;
-const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 const ORGANIZATIONAL_UNIT_ID = /^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/;
-const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
 function check(ok: boolean, message: string): void {
   if (!ok) throw new Error(message);

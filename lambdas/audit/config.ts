@@ -1,24 +1,16 @@
 /**
  * Runtime configuration: built once at the edge (Lambda cold start, CLI start) from environment variables
  * that the stack writes with `configToEnv`. Every value is validated; a bad one throws a ConfigError naming it.
+ * Each setting is a row of `AUDIT_SETTINGS` (./settings-table.ts): its default, its check and its variable
+ * come from there.
  */
-import { ConfigError, validateRuleSettings, type RuleSettingsInput } from './settings';
-import {
-  DEFAULT_ESCALATION_DAYS,
-  DEFAULT_FULL_DIGEST_WEEKDAY,
-  DEFAULT_NOTIFY_MODE,
-  NOTIFY_MODES,
-  type NotifyMode,
-} from './domain/changes';
-import {
-  DEFAULT_MAX_EXEMPTION_DAYS,
-  validatePropsExemptions,
-  type ExemptionProps,
-} from './domain/exemptions';
+import { ConfigError } from './settings';
+import { AUDIT_SETTINGS, SETTING_ROWS, type SettingName } from './settings-table';
+import type { NotifyMode } from './domain/changes';
+import type { ExemptionProps } from './domain/exemptions';
 import type { CleanAuditMode } from './domain/notification';
-import { DEFAULT_TEAM_TAG_KEY, validateTeams, type TeamRoute } from './domain/owners';
-import type { Exemption } from './domain/types';
-import type { RuleSettings } from './domain/types';
+import type { TeamRoute } from './domain/owners';
+import type { Exemption, Runbook, RuleSettings, Thresholds } from './domain/types';
 
 export interface AuditConfig {
   settings: RuleSettings;
@@ -48,238 +40,159 @@ export interface AuditConfig {
   maxExemptionDays: number;
 }
 
-/** A Slack mention: a user group (`<!subteam^S0123>`) or a user (`<@U0123>`). */
-const SLACK_MENTION = /^<(!subteam\^[A-Z0-9]+|@[UW][A-Z0-9]+)>$/;
-/** IAM's tag key characters, 1 to 128 of them. */
-const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+/**
+ * The audit settings a stack (the `audit` prop) or a CLI run may give, each optional, each a row of
+ * `AUDIT_SETTINGS` in ./settings-table.ts (default, allowed values, environment variable) and of the README's
+ * configuration table. Each field's doc line here is the row's `doc` (a test keeps them equal).
+ */
+export interface AuditConfigInput {
+  thresholds?: {
+    /** An Active key older than this is `key-too-old`. */
+    maxKeyAgeDays?: number;
+    /** A key this close to `maxKeyAgeDays` is `key-expiring`. */
+    warnDays?: number;
+    /** An Active key not used for this long (or never, since its creation) is `key-unused`. */
+    unusedDays?: number;
+  };
+  /** User names that hold SES SMTP credentials: their findings link to the runbook’s SES section. */
+  sesUserPatterns?: string[];
+  runbook?: {
+    /** The rotation runbook every finding links to. */
+    url?: string;
+    /** The runbook’s anchor for each rotation step. */
+    sections?: Partial<Runbook['sections']>;
+  };
+  /** How many users are verified live at once. */
+  concurrency?: number;
+  /** How long to wait for the credential report before falling back to live calls. */
+  reportWaitSeconds?: number;
+  /** SDK attempts per IAM call (adaptive retry mode), retries included. */
+  maxAttempts?: number;
+  /** What the channels get for a clean audit: a one-line message, or nothing. */
+  notifyOnClean?: CleanAuditMode;
+  /** `daily`: a digest every audit; `changes`: only when something is new or resolved, and a full one weekly. */
+  notifyMode?: NotifyMode;
+  /** In `changes` mode, the UTC weekday (0 Sunday … 6 Saturday) of the full digest. */
+  fullDigestWeekday?: number;
+  /** A finding open longer than this many days is escalated. */
+  escalationDays?: number;
+  /** The Slack mention escalated findings carry. */
+  escalationMention?: string;
+  /** The user tag naming the owning team. */
+  teamTagKey?: string;
+  /** Team → its Slack mention and, optionally, its own webhook secret. */
+  teams?: Record<string, TeamRoute>;
+  /** Exemptions from the props (those from user tags are read at audit time). */
+  exemptions?: readonly ExemptionProps[];
+  /** The longest an exemption may run, in days from the audit. */
+  maxExemptionDays?: number;
+}
 
-const CLEAN_AUDIT_MODES: readonly CleanAuditMode[] = ['healthy-message', 'silent'];
+/** The key of a setting in {@link ENV}: `maxKeyAgeDays` for `thresholds.maxKeyAgeDays`, `runbookUrl` for `runbook.url`. */
+type EnvKey<N extends string> = N extends `thresholds.${infer L}`
+  ? L
+  : N extends `runbook.${infer L}`
+    ? `runbook${Capitalize<L>}`
+    : N;
 
-export const DEFAULT_AUDIT_OPTIONS = {
-  concurrency: 8,
-  reportWaitSeconds: 60,
-  maxAttempts: 10,
-  notifyOnClean: 'healthy-message',
-  notifyMode: DEFAULT_NOTIFY_MODE,
-  fullDigestWeekday: DEFAULT_FULL_DIGEST_WEEKDAY,
-  escalationDays: DEFAULT_ESCALATION_DAYS,
-  teamTagKey: DEFAULT_TEAM_TAG_KEY,
-  maxExemptionDays: DEFAULT_MAX_EXEMPTION_DAYS,
-} as const;
-
-/** The environment variable names, one per setting. */
+/** The environment variable names: one per setting (from the table), and the channels'. */
 export const ENV = {
-  maxKeyAgeDays: 'MAX_KEY_AGE_DAYS',
-  warnDays: 'WARN_DAYS',
-  unusedDays: 'UNUSED_DAYS',
-  sesUserPatterns: 'SES_USER_PATTERNS',
-  runbookUrl: 'RUNBOOK_URL',
-  runbookSections: 'RUNBOOK_SECTIONS',
-  concurrency: 'AUDIT_CONCURRENCY',
-  reportWaitSeconds: 'CREDENTIAL_REPORT_WAIT_SECONDS',
-  maxAttempts: 'IAM_MAX_ATTEMPTS',
-  notifyOnClean: 'NOTIFY_ON_CLEAN',
-  notifyMode: 'NOTIFY_MODE',
-  fullDigestWeekday: 'FULL_DIGEST_WEEKDAY',
-  escalationDays: 'ESCALATION_DAYS',
-  escalationMention: 'ESCALATION_MENTION',
-  teamTagKey: 'TEAM_TAG_KEY',
-  teams: 'TEAMS',
-  exemptions: 'EXEMPTIONS',
-  maxExemptionDays: 'MAX_EXEMPTION_DAYS',
+  ...(Object.fromEntries(SETTING_ROWS.map(([name, row]) => [envKey(name), row.env])) as Record<
+    EnvKey<SettingName>,
+    string
+  >),
   slackWebhookSecretArn: 'SLACK_WEBHOOK_SECRET_ARN',
   snsTopicArn: 'SNS_TOPIC_ARN',
   stateTableName: 'STATE_TABLE_NAME',
 } as const;
 
-/** The environment a deployed function gets for a validated configuration. */
+/** The defaults of the settings outside the rule settings that have one. */
+export const DEFAULT_AUDIT_OPTIONS = Object.fromEntries(
+  SETTING_ROWS.filter(
+    ([, row]) => !row.ruleSetting && (typeof row.default === 'number' || typeof row.default === 'string'),
+  ).map(([name, row]) => [name, row.default]),
+) as Readonly<
+  Pick<
+    AuditConfig,
+    | 'concurrency'
+    | 'reportWaitSeconds'
+    | 'maxAttempts'
+    | 'notifyOnClean'
+    | 'notifyMode'
+    | 'fullDigestWeekday'
+    | 'escalationDays'
+    | 'teamTagKey'
+    | 'maxExemptionDays'
+  >
+>;
+
+function envKey(name: string): string {
+  const [group, key] = name.split('.');
+  if (key === undefined) return name;
+  return group === 'runbook' ? `runbook${key.charAt(0).toUpperCase()}${key.slice(1)}` : key;
+}
+
+/** Where a setting sits in the validated configuration. */
+function configPath(name: SettingName): string[] {
+  const path = name.split('.');
+  return AUDIT_SETTINGS[name].ruleSetting ? ['settings', ...path] : path;
+}
+
+function valueAt(object: unknown, path: readonly string[]): unknown {
+  return path.reduce<unknown>(
+    (value, key) =>
+      value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined,
+    object,
+  );
+}
+
+function place(object: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  const last = path.length - 1;
+  let target = object;
+  path.forEach((key, i) => {
+    if (i === last) target[key] = value;
+    else target = (target[key] ??= {}) as Record<string, unknown>;
+  });
+}
+
+/** The environment a deployed function gets for a validated configuration: one variable per set setting. */
 export function configToEnv(config: AuditConfig): Record<string, string> {
-  const { settings } = config;
-  return {
-    [ENV.maxKeyAgeDays]: String(settings.thresholds.maxKeyAgeDays),
-    [ENV.warnDays]: String(settings.thresholds.warnDays),
-    [ENV.unusedDays]: String(settings.thresholds.unusedDays),
-    [ENV.sesUserPatterns]: JSON.stringify(settings.sesUserPatterns),
-    [ENV.runbookUrl]: settings.runbook.url,
-    [ENV.runbookSections]: JSON.stringify(settings.runbook.sections),
-    [ENV.concurrency]: String(config.concurrency),
-    [ENV.reportWaitSeconds]: String(config.reportWaitSeconds),
-    [ENV.maxAttempts]: String(config.maxAttempts),
-    [ENV.notifyOnClean]: config.notifyOnClean,
-    [ENV.notifyMode]: config.notifyMode,
-    [ENV.fullDigestWeekday]: String(config.fullDigestWeekday),
-    [ENV.escalationDays]: String(config.escalationDays),
-    ...(config.escalationMention ? { [ENV.escalationMention]: config.escalationMention } : {}),
-    [ENV.teamTagKey]: config.teamTagKey,
-    ...(Object.keys(config.teams).length ? { [ENV.teams]: JSON.stringify(config.teams) } : {}),
-    ...(config.exemptions.length
-      ? { [ENV.exemptions]: JSON.stringify(config.exemptions.map(exemptionProps)) }
-      : {}),
-    [ENV.maxExemptionDays]: String(config.maxExemptionDays),
-  };
-}
-
-/** An exemption as the props (and the EXEMPTIONS variable) write it. */
-function exemptionProps(exemption: Exemption): ExemptionProps {
-  return {
-    user: exemption.userName,
-    ...(exemption.accessKeyId ? { accessKeyId: exemption.accessKeyId } : {}),
-    ...(exemption.rules ? { rules: exemption.rules as ExemptionProps['rules'] } : {}),
-    until: exemption.until,
-    reason: exemption.reason,
-  };
-}
-
-function wholeNumber(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(
-      `${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`,
-    );
+  const env: Record<string, string> = {};
+  for (const [name, row] of SETTING_ROWS) {
+    const text = row.write(valueAt(config, configPath(name)));
+    if (text !== undefined) env[row.env] = text;
   }
-  return value;
-}
-
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
-  if (!allowed.includes(value as T)) {
-    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
-  }
-  return value as T;
-}
-
-export interface AuditConfigInput extends RuleSettingsInput {
-  concurrency?: number;
-  reportWaitSeconds?: number;
-  maxAttempts?: number;
-  notifyOnClean?: CleanAuditMode;
-  notifyMode?: NotifyMode;
-  fullDigestWeekday?: number;
-  escalationDays?: number;
-  escalationMention?: string;
-  teamTagKey?: string;
-  teams?: Record<string, TeamRoute>;
-  exemptions?: readonly ExemptionProps[];
-  maxExemptionDays?: number;
-}
-
-/** Runs a validator that throws plain Errors, turning them into ConfigErrors. */
-function asConfigError<T>(validate: () => T): T {
-  try {
-    return validate();
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError((error as Error).message);
-  }
+  return env;
 }
 
 /** Validates a whole configuration, defaults filled in. */
 export function validateAuditConfig(input: AuditConfigInput = {}): AuditConfig {
-  return {
-    settings: validateRuleSettings(input),
-    concurrency: wholeNumber('concurrency', input.concurrency ?? DEFAULT_AUDIT_OPTIONS.concurrency, 1, 64),
-    reportWaitSeconds: wholeNumber(
-      'reportWaitSeconds',
-      input.reportWaitSeconds ?? DEFAULT_AUDIT_OPTIONS.reportWaitSeconds,
-      0,
-      600,
-    ),
-    maxAttempts: wholeNumber('maxAttempts', input.maxAttempts ?? DEFAULT_AUDIT_OPTIONS.maxAttempts, 1, 20),
-    notifyOnClean: oneOf(
-      'notifyOnClean',
-      input.notifyOnClean ?? DEFAULT_AUDIT_OPTIONS.notifyOnClean,
-      CLEAN_AUDIT_MODES,
-    ),
-    notifyMode: oneOf('notifyMode', input.notifyMode ?? DEFAULT_AUDIT_OPTIONS.notifyMode, NOTIFY_MODES),
-    fullDigestWeekday: wholeNumber(
-      'fullDigestWeekday',
-      input.fullDigestWeekday ?? DEFAULT_AUDIT_OPTIONS.fullDigestWeekday,
-      0,
-      6,
-    ),
-    escalationDays: wholeNumber(
-      'escalationDays',
-      input.escalationDays ?? DEFAULT_AUDIT_OPTIONS.escalationDays,
-      1,
-      365,
-    ),
-    ...(input.escalationMention !== undefined
-      ? { escalationMention: slackMention('escalationMention', input.escalationMention) }
-      : {}),
-    teamTagKey: tagKey('teamTagKey', input.teamTagKey ?? DEFAULT_AUDIT_OPTIONS.teamTagKey),
-    teams: asConfigError(() => validateTeams(input.teams ?? {})),
-    exemptions: asConfigError(() => validatePropsExemptions(input.exemptions ?? [])),
-    maxExemptionDays: wholeNumber(
-      'maxExemptionDays',
-      input.maxExemptionDays ?? DEFAULT_AUDIT_OPTIONS.maxExemptionDays,
-      1,
-      3650,
-    ),
-  };
-}
-
-function slackMention(name: string, value: unknown): string {
-  if (typeof value !== 'string' || !SLACK_MENTION.test(value)) {
-    throw new ConfigError(
-      `${name} must be a Slack mention such as <!subteam^S0123ABC> or <@U0123ABC>; got ${JSON.stringify(value)}`,
-    );
+  const config: Record<string, unknown> = {};
+  for (const [name, row] of SETTING_ROWS) {
+    const given = valueAt(input, name.split('.'));
+    const value = row.validate(given === undefined ? row.default : given);
+    if (value !== undefined) place(config, configPath(name), value);
   }
-  return value;
+  const { thresholds } = (config as unknown as AuditConfig).settings;
+  checkWarnDays(thresholds);
+  return config as unknown as AuditConfig;
 }
 
-function tagKey(name: string, value: unknown): string {
-  if (typeof value !== 'string' || !TAG_KEY.test(value)) {
-    throw new ConfigError(
-      `${name} must be an IAM tag key (1 to 128 letters, digits, spaces or _.:/=+-@); got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
-function readNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^-?\d+$/.test(raw.trim())) {
-    throw new ConfigError(`environment variable ${name} must be a whole number; got ${JSON.stringify(raw)}`);
-  }
-  return Number(raw);
-}
-
-function readJson<T>(env: NodeJS.ProcessEnv, name: string, what: string): T | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  try {
-    return JSON.parse(raw) as T;
-  } catch {
-    throw new ConfigError(`environment variable ${name} must be ${what} in JSON; got ${JSON.stringify(raw)}`);
+function checkWarnDays({ warnDays, maxKeyAgeDays }: Thresholds): void {
+  if (warnDays >= maxKeyAgeDays) {
+    throw new ConfigError(`warnDays (${warnDays}) must be less than maxKeyAgeDays (${maxKeyAgeDays})`);
   }
 }
 
 /** Builds the configuration from environment variables; anything unset takes its default. */
 export function loadAuditConfig(env: NodeJS.ProcessEnv): AuditConfig {
-  const runbookUrl = env[ENV.runbookUrl];
-  return validateAuditConfig({
-    thresholds: {
-      maxKeyAgeDays: readNumber(env, ENV.maxKeyAgeDays),
-      warnDays: readNumber(env, ENV.warnDays),
-      unusedDays: readNumber(env, ENV.unusedDays),
-    },
-    sesUserPatterns: readJson<string[]>(env, ENV.sesUserPatterns, 'a list of regular expressions'),
-    runbook: {
-      url: runbookUrl === undefined ? undefined : runbookUrl,
-      sections: readJson(env, ENV.runbookSections, 'an object of section anchors'),
-    },
-    concurrency: readNumber(env, ENV.concurrency),
-    reportWaitSeconds: readNumber(env, ENV.reportWaitSeconds),
-    maxAttempts: readNumber(env, ENV.maxAttempts),
-    notifyOnClean: (env[ENV.notifyOnClean] || undefined) as CleanAuditMode | undefined,
-    notifyMode: (env[ENV.notifyMode] || undefined) as NotifyMode | undefined,
-    fullDigestWeekday: readNumber(env, ENV.fullDigestWeekday),
-    escalationDays: readNumber(env, ENV.escalationDays),
-    escalationMention: env[ENV.escalationMention] || undefined,
-    teamTagKey: env[ENV.teamTagKey] || undefined,
-    teams: readJson(env, ENV.teams, 'an object of teams'),
-    exemptions: readJson(env, ENV.exemptions, 'a list of exemptions'),
-    maxExemptionDays: readNumber(env, ENV.maxExemptionDays),
-  });
+  const input: Record<string, unknown> = {};
+  for (const [name, row] of SETTING_ROWS) {
+    const raw = env[row.env];
+    if (raw === undefined || (raw === '' && !row.emptyIsValue)) continue;
+    place(input, name.split('.'), row.read(raw));
+  }
+  return validateAuditConfig(input as AuditConfigInput);
 }
 
 /** Where the report goes: each channel is configured by the stack, or absent. */

@@ -26,7 +26,7 @@ import {
   notifyStep,
   type OrganizationDeps,
 } from './organization/steps';
-import type { OrganizationReport } from './organization/types';
+import type { OrganizationReport } from './domain/organization';
 import { notify, NotificationError } from './notify';
 import { buildRuntime, type Runtime } from './runtime';
 import { trackChanges } from './track-changes';

@@ -1,13 +1,14 @@
 /**
  * The audit's CloudWatch metrics, written as EMF by Powertools Metrics. Every metric carries the `service`
- * dimension; per-rule and per-channel metrics add `Rule` or `Channel`. The stack's alarms read these names.
+ * dimension; per-rule, per-channel and per-account metrics add `Rule` (single-account audits only), `Channel` or
+ * `Account`. The stack's alarms read these names.
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { CallCounts } from './adapters/call-counter';
 import { CHANNELS } from './domain/notification';
 import type { NotificationResults } from './domain/notification';
 import type { AuditReport } from './domain/report';
-import type { OrganizationReport } from './organization/types';
+import type { OrganizationReport } from './domain/organization';
 import { RULE_IDS } from './domain/types';
 
 /** The metric names, shared with the stack's alarms. */
@@ -82,8 +83,9 @@ export function recordAccountMetric(metrics: Metrics, accountId: string, failed:
 }
 
 /**
- * An organization run: accounts audited and failed, findings per rule across accounts, the channels, and
- * `AuditCompleted` (the run reached its end; the accounts that failed have their own alarm).
+ * An organization run: accounts audited and failed, users and keys scanned across accounts, the channels, and
+ * `AuditCompleted` (the run reached its end; the accounts that failed have their own alarm). No per-rule
+ * `Findings`: each member account's audit does not record them either, only `AccountAuditFailed`.
  */
 export function recordOrganizationMetrics(
   metrics: Metrics,

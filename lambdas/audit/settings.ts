@@ -1,6 +1,6 @@
 /**
- * The rule settings: their defaults, and the one validation that both edges use
- * (the CDK stack at synth time, the Lambda at cold start, the CLI at start).
+ * The rule settings' defaults, and the checks their rows in the settings table (./settings-table.ts) run: the CDK
+ * stack at synth time, the Lambda at cold start and the CLI at start validate them with `validateAuditConfig`.
  */
 import { RUNBOOK_SECTIONS, type Runbook, type RuleSettings, type Thresholds } from './domain/types';
 
@@ -27,24 +27,17 @@ export const DEFAULT_RULE_SETTINGS: RuleSettings = {
   runbook: DEFAULT_RUNBOOK,
 };
 
-/** What a caller may override; anything left out takes its default. */
-export interface RuleSettingsInput {
-  thresholds?: Partial<Thresholds>;
-  sesUserPatterns?: string[];
-  runbook?: { url?: string; sections?: Partial<Runbook['sections']> };
-}
-
 /** A configuration value that is not allowed; the message names the value and what is allowed. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
 /** Drops keys whose value is undefined, so that they take their defaults when spread. */
-export function withoutUndefined<T extends object>(input: T): Partial<T> {
+function withoutUndefined<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function wholeDays(name: string, value: unknown, min: number, max: number): number {
+export function wholeDays(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(
       `${name} must be a whole number of days from ${min} to ${max}; got ${JSON.stringify(value)}`,
@@ -53,19 +46,7 @@ function wholeDays(name: string, value: unknown, min: number, max: number): numb
   return value;
 }
 
-/** Validates thresholds: each a whole number of days, and `warnDays` below `maxKeyAgeDays`. */
-export function validateThresholds(input: Partial<Thresholds> = {}): Thresholds {
-  const merged = { ...DEFAULT_THRESHOLDS, ...withoutUndefined(input) };
-  const maxKeyAgeDays = wholeDays('maxKeyAgeDays', merged.maxKeyAgeDays, 1, 3650);
-  const warnDays = wholeDays('warnDays', merged.warnDays, 0, 3650);
-  const unusedDays = wholeDays('unusedDays', merged.unusedDays, 1, 3650);
-  if (warnDays >= maxKeyAgeDays) {
-    throw new ConfigError(`warnDays (${warnDays}) must be less than maxKeyAgeDays (${maxKeyAgeDays})`);
-  }
-  return { maxKeyAgeDays, warnDays, unusedDays };
-}
-
-function validatePatterns(patterns: unknown): string[] {
+export function validatePatterns(patterns: unknown): string[] {
   if (!Array.isArray(patterns)) {
     throw new ConfigError(
       `sesUserPatterns must be a list of regular expressions; got ${JSON.stringify(patterns)}`,
@@ -88,21 +69,31 @@ function validatePatterns(patterns: unknown): string[] {
   });
 }
 
-function validateRunbook(input: RuleSettingsInput['runbook'] = {}): Runbook {
-  const url = input.url ?? DEFAULT_RUNBOOK.url;
+/** Throws unless `url` is an http(s) URL without a fragment or spaces (the anchors are appended to it). */
+export function validateRunbookUrl(url: unknown): string {
   let parsed: URL | undefined;
   try {
-    parsed = new URL(url);
+    parsed = typeof url === 'string' ? new URL(url) : undefined;
   } catch {
     parsed = undefined;
   }
   // `url.includes('#')`, not `parsed.hash`: an empty fragment (`page#`) has an empty hash but would link to `page##anchor`.
-  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || /[#\s]/.test(url)) {
+  if (
+    typeof url !== 'string' ||
+    !parsed ||
+    (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') ||
+    /[#\s]/.test(url)
+  ) {
     throw new ConfigError(
       `runbook.url must be an http(s) URL without a #fragment or spaces; got ${JSON.stringify(url)}`,
     );
   }
-  const sections = { ...DEFAULT_RUNBOOK.sections, ...withoutUndefined(input.sections ?? {}) };
+  return url;
+}
+
+/** Merges the given anchors onto the default ones; throws unless each is a known section with an `#anchor`. */
+export function validateRunbookSections(input: Partial<Runbook['sections']> = {}): Runbook['sections'] {
+  const sections = { ...DEFAULT_RUNBOOK.sections, ...withoutUndefined(input) };
   for (const name of Object.keys(sections)) {
     if (!(RUNBOOK_SECTIONS as readonly string[]).includes(name)) {
       throw new ConfigError(
@@ -118,14 +109,5 @@ function validateRunbook(input: RuleSettingsInput['runbook'] = {}): Runbook {
       );
     }
   }
-  return { url, sections };
-}
-
-/** Merges overrides onto the defaults and validates the result; throws ConfigError naming a bad value. */
-export function validateRuleSettings(input: RuleSettingsInput = {}): RuleSettings {
-  return {
-    thresholds: validateThresholds(input.thresholds),
-    sesUserPatterns: validatePatterns(input.sesUserPatterns ?? DEFAULT_SES_USER_PATTERNS),
-    runbook: validateRunbook(input.runbook),
-  };
+  return sections;
 }

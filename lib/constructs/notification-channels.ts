@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/audit/config';
+import { SECRET_ARN, SNS_TOPIC_ARN } from '../../lambdas/audit/domain/patterns';
 
 /** An existing Secrets Manager secret holding the Slack incoming webhook URL. */
 export interface ExistingWebhookSecret {
@@ -34,8 +35,6 @@ export interface NotificationChannelsProps {
   readonly topic?: { readonly topicArn: string } | { readonly emailSubscriptions?: readonly string[] };
 }
 
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
-const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -61,7 +60,7 @@ export function validateNotificationChannels(props: NotificationChannelsProps): 
   const topic = props.topic;
   if (topic && 'topicArn' in topic) {
     check(
-      TOPIC_ARN.test(topic.topicArn),
+      SNS_TOPIC_ARN.test(topic.topicArn),
       `topic.topicArn must be an SNS topic ARN; got ${JSON.stringify(topic.topicArn)}`,
     );
   } else {

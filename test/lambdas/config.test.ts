@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import {
   configToEnv,
   DEFAULT_AUDIT_OPTIONS,
@@ -7,7 +9,10 @@ import {
   validateAuditConfig,
   type AuditConfig,
 } from '../../lambdas/audit/config';
-import { ConfigError, DEFAULT_RULE_SETTINGS } from '../../lambdas/audit/settings';
+import { DEFAULT_RULE_SETTINGS } from '../../lambdas/audit/settings';
+import { errorOf } from '../support/config-error';
+import { SETTING_ROWS, settingsTableMarkdown } from '../../lambdas/audit/settings-table';
+import { README, withSettingsTable } from '../../tools/settings-docs';
 
 const DEFAULTS: AuditConfig = {
   settings: DEFAULT_RULE_SETTINGS,
@@ -49,16 +54,6 @@ const CUSTOM: AuditConfig = validateAuditConfig({
   ],
   maxExemptionDays: 365,
 });
-
-function errorOf(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError, but nothing was thrown');
-}
 
 describe('validateAuditConfig', () => {
   test('defaults: the default rule settings, 8 users at once, 60 s for the report, 10 attempts, a healthy message', () => {
@@ -263,5 +258,28 @@ describe('loadChannelConfig', () => {
     ],
   ])('%s=%s is rejected naming the variable', (name, value, message) => {
     expect(errorOf(() => loadChannelConfig({ [name]: value })).message).toContain(message);
+  });
+});
+
+describe('the settings table', () => {
+  test('the README’s configuration table is the one the rows give (npm run docs:settings writes it)', () => {
+    const readme = fs.readFileSync(README, 'utf8');
+    expect(readme).toContain(settingsTableMarkdown());
+    expect(withSettingsTable(readme)).toBe(readme);
+  });
+
+  test('every setting has its row, its own variable, and its doc line on its AuditConfigInput field', () => {
+    const source = fs.readFileSync(path.join(__dirname, '../../lambdas/audit/config.ts'), 'utf8');
+    const input = source.slice(source.indexOf('export interface AuditConfigInput'));
+    const body = input.slice(0, input.indexOf('\n}\n'));
+    const docs = Object.fromEntries(
+      [...body.matchAll(/\/\*\* (.+?) \*\/\n\s+(\w+)\?:/g)].map((match) => [match[2], match[1]]),
+    );
+    for (const [name, row] of SETTING_ROWS) {
+      expect([name, docs[name.split('.').pop()!]]).toEqual([name, row.doc]);
+    }
+    expect(Object.keys(docs)).toHaveLength(SETTING_ROWS.length);
+    const envs = SETTING_ROWS.map(([, row]) => row.env);
+    expect(new Set(envs).size).toBe(envs.length);
   });
 });

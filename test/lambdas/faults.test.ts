@@ -1,6 +1,7 @@
 /**
  * The faults AWS really produces, through the real SDK clients (adaptive retries included) against the fake IAM
- * that speaks IAM's wire protocol on 127.0.0.1.
+ * that speaks IAM's wire protocol on 127.0.0.1. The backoff between retries is the SDK's, scaled down
+ * (`retryBackoffScale`) so that the retries are real but short.
  */
 import { createAwsClients } from '../../lambdas/audit/adapters/aws-clients';
 import { IamGateway } from '../../lambdas/audit/adapters/iam';
@@ -17,7 +18,8 @@ import {
 
 const NOW = new Date('2026-11-28T09:00:00Z');
 
-// Real retries with the SDK's own backoff take seconds.
+// Real retries, their backoff scaled down to a hundredth (10 ms for a throttle instead of 1 s): a run under load
+// still takes seconds.
 jest.setTimeout(60_000);
 const THROTTLED = { status: 400, code: 'Throttling', message: 'Rate exceeded' };
 
@@ -37,6 +39,7 @@ async function auditThrough(
   server = await startFakeIamServer(account, { now: () => NOW, ...options });
   const clients = createAwsClients({
     maxAttempts: config.maxAttempts ?? 10,
+    retryBackoffScale: 0.01,
     endpoint: server.url,
     credentials: { accessKeyId: 'AKIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake' },
   });

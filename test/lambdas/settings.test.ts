@@ -1,23 +1,15 @@
-import {
-  ConfigError,
-  DEFAULT_RULE_SETTINGS,
-  DEFAULT_RUNBOOK,
-  validateRuleSettings,
-  validateThresholds,
-  type RuleSettingsInput,
-} from '../../lambdas/audit/settings';
+import { validateAuditConfig, type AuditConfigInput } from '../../lambdas/audit/config';
+import { DEFAULT_RULE_SETTINGS, DEFAULT_RUNBOOK } from '../../lambdas/audit/settings';
+import { errorOf } from '../support/config-error';
+
+type RuleSettingsInput = Pick<AuditConfigInput, 'thresholds' | 'sesUserPatterns' | 'runbook'>;
+
+/** The rule settings as the stack and the function validate them: through the settings table. */
+const validateRuleSettings = (input: RuleSettingsInput = {}) => validateAuditConfig(input).settings;
+const validateThresholds = (thresholds: RuleSettingsInput['thresholds'] = {}) =>
+  validateAuditConfig({ thresholds }).settings.thresholds;
 
 const SECTIONS = 'findIfUsed, findWhereUsed, createAndDeploy, sesSmtp, ensureNewKeyUsed, removeOldKey';
-
-function errorOf(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError, but nothing was thrown');
-}
 
 describe('defaults', () => {
   test('90 days, warned 7 days before, unused after 45; SES users by ses-smtp-user.; the GOV.UK runbook', () => {

@@ -6,7 +6,7 @@ import {
   OrganizationAccessStack,
   type OrganizationAccessStackProps,
 } from '../../lib/organization-access-stack';
-import type { OrganizationModeProps } from '../../lib/iam-key-auditor-stack';
+import type { OrganizationModeProps } from '../../lib/props';
 import {
   acknowledgements,
   actionsOf,
@@ -671,14 +671,14 @@ describe('IamKeyAuditorStack in organization mode', () => {
       const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${stateMachineId}"}]}]}`;
       const machine = `${STACK_ID}/Organization/StateMachine`;
       expect(acknowledgements(stack)).toEqual([
-        { path: `${STACK_ID}/Audit/Role/DefaultPolicy`, ids: ['AwsSolutions-IAM5[Resource::*]'] },
-        {
-          path: `${STACK_ID}/Audit/Role/DefaultPolicy`,
-          ids: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/IamKeyAuditorReadOnly]'],
-        },
-        { path: `${STACK_ID}/Audit/Function/Resource`, ids: ['AwsSolutions-L1'] },
         { path: `${STACK_ID}/Notifications/Topic`, ids: ['AwsSolutions-SNS2'] },
         { path: `${STACK_ID}/Notifications/SlackWebhookUrl`, ids: ['AwsSolutions-SMG4'] },
+        { path: `${STACK_ID}/Default/Audit/Role/DefaultPolicy`, ids: ['AwsSolutions-IAM5[Resource::*]'] },
+        {
+          path: `${STACK_ID}/Default/Audit/Role/DefaultPolicy`,
+          ids: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/IamKeyAuditorReadOnly]'],
+        },
+        { path: `${STACK_ID}/Default/Audit/Function/Resource`, ids: ['AwsSolutions-L1'] },
         { path: `${machine}/Role/DefaultPolicy`, ids: ['AwsSolutions-IAM5[Resource::*]'] },
         {
           path: `${machine}/Role/DefaultPolicy`,
@@ -690,7 +690,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
       const policy = (path: string) =>
         path.split('/').reduce<IConstruct>((scope, id) => scope.node.findChild(id), stack).node
           .defaultChild as CfnResource;
-      expect(rules.iam.IAMNoWildcardPermissions(policy('Audit/Role/DefaultPolicy'))).toEqual([
+      expect(rules.iam.IAMNoWildcardPermissions(policy('Default/Audit/Role/DefaultPolicy'))).toEqual([
         'Resource::*',
         'Resource::arn:<AWS::Partition>:iam::*:role/IamKeyAuditorReadOnly',
       ]);

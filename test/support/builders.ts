@@ -75,7 +75,7 @@ export interface SettingsInput {
 
 /**
  * `DEFAULT_RULE_SETTINGS` (90/7/45 days, `^ses-smtp-user\.`, the GOV.UK runbook) with overrides merged in,
- * thresholds and runbook sections one field at a time. Not validated: use `validateRuleSettings` for that.
+ * thresholds and runbook sections one field at a time. Not validated: use `validateAuditConfig` for that.
  */
 export function settings(partial: SettingsInput = {}): RuleSettings {
   return {

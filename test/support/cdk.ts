@@ -4,7 +4,8 @@ import * as path from 'path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { IamKeyAuditorStack, type IamKeyAuditorStackProps } from '../../lib/iam-key-auditor-stack';
+import { IamKeyAuditorStack } from '../../lib/iam-key-auditor-stack';
+import type { IamKeyAuditorStackProps } from '../../lib/props';
 
 /** The feature flags `cdk synth` runs with, so that these templates are the ones that deploy. */
 const CDK_CONTEXT = (

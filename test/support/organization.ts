@@ -1,6 +1,15 @@
-/** Organization results for the tests of the organization digest and SNS message. */
-import { SEVERITIES, type IamUser } from '../../lambdas/audit/domain/types';
-import type { AccountResult, OrganizationReport } from '../../lambdas/audit/organization/types';
+/**
+ * Organization results for the tests of the organization digest and SNS message, built by the production
+ * functions of the audit and aggregate steps (lambdas/audit/organization/account-result.ts).
+ */
+import type { IamUser } from '../../lambdas/audit/domain/types';
+import type { AccountResult, OrganizationReport } from '../../lambdas/audit/domain/organization';
+import type { AuditReport } from '../../lambdas/audit/domain/report';
+import {
+  buildOrganizationReport,
+  failedAccountResult,
+  toAccountResult,
+} from '../../lambdas/audit/organization/account-result';
 import { daysAgo, key, NOW, used, user } from './builders';
 
 /** The id of the `i`th test account. */
@@ -16,37 +25,28 @@ export function capped(account: AccountResult, max: number): AccountResult {
 }
 
 export function failedAccount(accountName: string, accountId: string, error: string): AccountResult {
-  return {
-    accountId,
-    accountName,
-    accountAlias: null,
-    status: 'failed',
-    error,
-    auditedAt: NOW.toISOString(),
-    findings: [],
-    findingsOmitted: 0,
-    exempted: 0,
-  };
+  return failedAccountResult({ accountId, name: accountName }, error, NOW);
 }
 
-/** The organization report of `accounts`, counted as the aggregate step counts it. */
+/** The account's result from its report, as the audit step records it (`partial` overrides). */
+export function fromReport(
+  accountName: string,
+  report: AuditReport,
+  partial: Partial<AccountResult> = {},
+): AccountResult {
+  const account = { accountId: report.accountId, name: accountName };
+  // Every finding kept: the tests cap a result themselves (`capped`).
+  return { ...toAccountResult(report, account, report.findings.length), ...partial };
+}
+
+/** The organization report of `accounts` (each listed for the run), as the aggregate step builds it. */
 export function organization(accounts: AccountResult[]): OrganizationReport {
-  const bySeverity = { critical: 0, high: 0, medium: 0, low: 0 };
-  for (const a of accounts) for (const s of SEVERITIES) bySeverity[s] += a.summary?.bySeverity[s] ?? 0;
-  return {
-    runId: 'run-2026-11-28',
-    auditedAt: NOW.toISOString(),
+  return buildOrganizationReport(
+    'run-2026-11-28',
+    NOW,
+    accounts.map((a) => ({ accountId: a.accountId, name: a.accountName })),
     accounts,
-    summary: {
-      accounts: accounts.length,
-      accountsAudited: accounts.filter((a) => a.status === 'audited').length,
-      accountsFailed: accounts.filter((a) => a.status === 'failed').length,
-      usersScanned: accounts.reduce((n, a) => n + (a.summary?.usersScanned ?? 0), 0),
-      keysScanned: accounts.reduce((n, a) => n + (a.summary?.keysScanned ?? 0), 0),
-      findings: accounts.reduce((n, a) => n + a.findings.length + a.findingsOmitted, 0),
-      bySeverity,
-    },
-  };
+  );
 }
 
 /** `n` users with one finding each (key descriptions from `describe`), across four rules and three severities (high, medium, low). */

@@ -1,6 +1,12 @@
 /** Builds the AWS SDK clients the engine uses: adaptive retries, and a counter of calls and throttles. */
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
+import {
+  AdaptiveRetryStrategy,
+  DefaultRateLimiter,
+  StandardRetryStrategy,
+  type StandardRetryStrategyOptions,
+} from '@smithy/core/retry';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { CallCounter } from './call-counter';
 import { extractCredentialReportContent } from './credential-report-content';
@@ -12,6 +18,12 @@ export interface AwsClientOptions {
   /** An endpoint to use instead of AWS's (the demo and benchmark serve a fake account on 127.0.0.1). */
   endpoint?: string;
   credentials?: AwsCredentialIdentity;
+  /**
+   * Test-only: multiplies the SDK's retry backoff (its base is 1 s for a throttle, 50 ms otherwise) and divides
+   * the adaptive rate limiter's floor (0.5 requests a second once throttled) by it, so that the fault tests retry
+   * for real in milliseconds. Absent, the SDK's own strategies run unchanged.
+   */
+  retryBackoffScale?: number;
 }
 
 export interface AwsClients {
@@ -30,24 +42,58 @@ export interface AwsClients {
 /** Attempts per credential report call: one retry, then the engine's own polling and fallback take over. */
 const REPORT_MAX_ATTEMPTS = 2;
 
+/** The adaptive rate limiter's floor, in requests a second, once a throttle has turned it on. */
+const SDK_MIN_FILL_RATE = 0.5;
+
+type RetryBackoff = NonNullable<StandardRetryStrategyOptions['backoff']>;
+
+/** The SDK's backoff (full jitter, doubling, capped at 20 s) with its base delay multiplied by `scale`. */
+function scaledBackoff(scale: number): RetryBackoff {
+  let base = 0;
+  return {
+    setDelayBase: (delay) => {
+      base = delay * scale;
+    },
+    computeNextBackoffDelay: (retries) => Math.floor(Math.random() * Math.min(base * 2 ** retries, 20_000)),
+  };
+}
+
+/**
+ * The retry settings of one client: the SDK's strategy for `retryMode`, or with `retryBackoffScale` (tests) the
+ * same kind of strategy with a scaled backoff.
+ */
+function retries(mode: 'adaptive' | 'standard', maxAttempts: number, scale: number | undefined) {
+  if (scale === undefined) return { retryMode: mode, maxAttempts };
+  const strategy = { maxAttempts, backoff: scaledBackoff(scale) };
+  return {
+    maxAttempts,
+    retryStrategy:
+      mode === 'adaptive'
+        ? new AdaptiveRetryStrategy(maxAttempts, {
+            ...strategy,
+            rateLimiter: new DefaultRateLimiter({ minFillRate: SDK_MIN_FILL_RATE / scale }),
+          })
+        : new StandardRetryStrategy(strategy),
+  };
+}
+
 export function createAwsClients(options: AwsClientOptions): AwsClients {
+  const scale = options.retryBackoffScale;
   const config = {
-    retryMode: 'adaptive',
-    maxAttempts: options.maxAttempts,
     // IAM is a global service; its endpoint lives in us-east-1 in the aws partition.
     region: options.region ?? 'us-east-1',
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
-  const iam = new IAMClient(config);
+  const iam = new IAMClient({ ...config, ...retries('adaptive', options.maxAttempts, scale) });
   const reportIam = new IAMClient({
     ...config,
-    retryMode: 'standard',
-    maxAttempts: Math.min(options.maxAttempts, REPORT_MAX_ATTEMPTS),
+    ...retries('standard', Math.min(options.maxAttempts, REPORT_MAX_ATTEMPTS), scale),
   });
   const iamCalls = new CallCounter();
   iamCalls.attach(iam);
   iamCalls.attach(reportIam);
   extractCredentialReportContent(reportIam);
-  return { iam, reportIam, sts: new STSClient(config), iamCalls };
+  const sts = new STSClient({ ...config, ...retries('adaptive', options.maxAttempts, scale) });
+  return { iam, reportIam, sts, iamCalls };
 }

@@ -18,6 +18,7 @@
  */
 import { ROOT_USER_NAME } from './rules';
 import { calendarDaysBetween, DAY_MS, isCalendarDate, utcDate } from './time';
+import { ACCESS_KEY_ID, IAM_USER_NAME } from './patterns';
 import {
   RULE_IDS,
   type ExemptedFinding,
@@ -88,8 +89,6 @@ export interface ApplyExemptionsOptions {
   scopeUsers?: readonly string[];
 }
 
-const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
-const IAM_USER_NAME = /^[\w+=,.@-]{1,64}$/;
 const EXEMPTIBLE: ReadonlySet<string> = new Set(EXEMPTIBLE_RULES);
 const TAG_KEY_FORMS =
   `${EXEMPT_TAG_KEY} (the whole user), ${EXEMPT_TAG_KEY}:<access key id>, ${EXEMPT_TAG_KEY}:<rule> ` +

@@ -13,7 +13,7 @@
  *
  * Also here, shared with `org-sns-message.ts`: how accounts are ranked and the command that re-audits one.
  */
-import type { AccountResult, OrganizationReport } from '../organization/types';
+import type { AccountResult, OrganizationReport } from './organization';
 import type { CleanAuditMode } from './notification';
 import {
   code,

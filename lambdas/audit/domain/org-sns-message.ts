@@ -25,7 +25,7 @@
  *   none), so `{"accountId": ["123456789012"]}` also receives the aggregates that concern that account;
  * - `accountsFailed` (Number): how many accounts could not be audited (`{"accountsFailed": [{"numeric": [">", 0]}]}`).
  */
-import type { AccountResult, OrganizationReport } from '../organization/types';
+import type { AccountResult, OrganizationReport } from './organization';
 import {
   accountFindingsTotal,
   accountHasFindings,

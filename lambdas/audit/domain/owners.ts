@@ -7,6 +7,7 @@
  * the default channel, with the team's mention where one is configured.
  */
 import type { Finding } from './types';
+import { IAM_TAG_VALUE, isSlackMention, SECRET_ARN } from './patterns';
 
 /** The user tag naming the owning team, by default. */
 export const DEFAULT_TEAM_TAG_KEY = 'team';
@@ -31,13 +32,6 @@ export interface Route<F> {
   mention?: string;
   findings: F[];
 }
-
-const SUBTEAM_MENTION = /^<!subteam\^[A-Z0-9]+>$/;
-const USER_MENTION = /^<@[UW][A-Z0-9]+>$/;
-const SECRET_ARN =
-  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
-/** What IAM allows in a tag value, so a team name can match a tag. */
-const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u;
 
 /** Tag lookups are case-insensitive on the key: `Team` and `team` name the same tag. */
 function tagValue(tags: Record<string, string>, tagKey: string): string | undefined {
@@ -147,7 +141,7 @@ export function validateTeams(teams: Record<string, TeamRoute> = {}): Record<str
   const seen = new Map<string, string>();
   for (const [team, route] of Object.entries(teams)) {
     const name = `teams[${JSON.stringify(team)}]`;
-    if (!TAG_VALUE.test(team) || team.trim() !== team) {
+    if (!IAM_TAG_VALUE.test(team) || team.trim() !== team) {
       throw new Error(
         `${name}: a team name must be what the team tag holds: 1 to 256 letters, digits, spaces or _.:/=+-@, ` +
           `without leading or trailing spaces`,
@@ -170,10 +164,7 @@ export function validateTeams(teams: Record<string, TeamRoute> = {}): Record<str
     }
     if (
       route.mention !== undefined &&
-      !(
-        typeof route.mention === 'string' &&
-        (SUBTEAM_MENTION.test(route.mention) || USER_MENTION.test(route.mention))
-      )
+      !(typeof route.mention === 'string' && isSlackMention(route.mention))
     ) {
       throw new Error(
         `${name}.mention must be a Slack user group <!subteam^ID> or user <@U…> (IDs in capitals and digits, ` +

@@ -4,7 +4,7 @@
  */
 import { compareFindings, type AuditReport } from '../domain/report';
 import { SEVERITIES, type Severity } from '../domain/types';
-import type { AccountResult, OrganizationReport, OrgAccount } from './types';
+import type { AccountResult, OrganizationReport, OrgAccount } from '../domain/organization';
 
 /**
  * The most findings one account's result keeps (the most severe): enough for a digest, and far under the state
@@ -110,7 +110,7 @@ export function buildOrganizationReport(
   for (const entry of entries) {
     usersScanned += entry.summary?.usersScanned ?? 0;
     keysScanned += entry.summary?.keysScanned ?? 0;
-    const counts = severityCounts(entry);
+    const counts = accountSeverityCounts(entry);
     for (const severity of SEVERITIES) {
       bySeverity[severity] += counts[severity];
       findings += counts[severity];
@@ -134,7 +134,7 @@ export function buildOrganizationReport(
 }
 
 /** The account's findings by severity: its summary's counts (omitted findings included), else its listed findings. */
-function severityCounts(result: AccountResult): Record<Severity, number> {
+function accountSeverityCounts(result: AccountResult): Record<Severity, number> {
   if (result.summary) return result.summary.bySeverity;
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const finding of result.findings) counts[finding.severity] += 1;
@@ -143,7 +143,7 @@ function severityCounts(result: AccountResult): Record<Severity, number> {
 
 /** The rank (0 = critical) of the account's most severe finding; `SEVERITIES.length` when it has none. */
 function highestSeverityRank(result: AccountResult): number {
-  const counts = severityCounts(result);
+  const counts = accountSeverityCounts(result);
   const fromCounts = SEVERITIES.findIndex((s) => counts[s] > 0);
   let rank = fromCounts === -1 ? SEVERITIES.length : fromCounts;
   for (const finding of result.findings) rank = Math.min(rank, SEVERITIES.indexOf(finding.severity));

@@ -2,9 +2,9 @@
  * The member accounts an organization audit covers: Organizations ListAccounts (paginated), ACTIVE accounts only,
  * narrowed by the include and exclude lists of the stack props.
  */
-import { ACCOUNT_ID_PATTERN } from './account-ids';
+import { ACCOUNT_ID } from '../domain/patterns';
 import { paginateListAccounts, type Account, type OrganizationsClient } from '@aws-sdk/client-organizations';
-import type { OrgAccount } from './types';
+import type { OrgAccount } from '../domain/organization';
 
 /** Which accounts to audit, from the stack props. */
 export interface AccountFilter {
@@ -37,7 +37,7 @@ export async function listAuditableAccounts(
   for await (const page of pages) {
     for (const account of page.Accounts ?? []) {
       const accountId = account.Id;
-      if (typeof accountId !== 'string' || !ACCOUNT_ID_PATTERN.test(accountId)) {
+      if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId)) {
         throw new Error(
           `Organizations ListAccounts returned an account whose Id is not 12 digits: ${JSON.stringify(accountId ?? null)}`,
         );
@@ -68,4 +68,4 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export { ACCOUNT_ID_PATTERN, validateAccountIds } from './account-ids';
+export { validateAccountIds } from './account-ids';

@@ -5,7 +5,7 @@
  */
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
-import { ACCOUNT_ID_PATTERN } from './account-ids';
+import { ACCOUNT_ID, EXTERNAL_ID } from '../domain/patterns';
 
 /** The role to assume in one member account. */
 export interface AuditRoleTarget {
@@ -25,7 +25,6 @@ export const ROLE_SESSION_SECONDS = 3600;
 
 const ROLE_NAME = /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 const PARTITION = /^aws(?:-[a-z]+)*$/;
-const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
 export class AccountAccessError extends Error {
   override name = 'AccountAccessError';
@@ -65,7 +64,7 @@ export async function assumeAuditRole(
       cause === undefined ? undefined : { cause },
     );
   };
-  if (!ACCOUNT_ID_PATTERN.test(target.accountId)) fail('the account id is not 12 digits');
+  if (!ACCOUNT_ID.test(target.accountId)) fail('the account id is not 12 digits');
   if (!ROLE_NAME.test(target.roleName)) fail('the role name is not a valid IAM role name');
   if (target.partition !== undefined && !PARTITION.test(target.partition)) fail('the partition is not valid');
   if (target.externalId !== undefined && !EXTERNAL_ID.test(target.externalId)) {

@@ -3,6 +3,7 @@
  * Absent `ORG_ACCOUNT_ROLE_NAME`: the function runs in single-account mode.
  */
 import { ConfigError } from '../settings';
+import { EXTERNAL_ID, IAM_ROLE_NAME } from '../domain/patterns';
 import { validateAccountIds } from './account-ids';
 
 /** The environment variable names, shared with the stack. */
@@ -27,9 +28,7 @@ export interface OrganizationConfig {
   exclude?: string[];
 }
 
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,64}$/;
-const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
 function required(env: NodeJS.ProcessEnv, name: string, pattern: RegExp, what: string): string {
   const value = env[name];
@@ -61,7 +60,7 @@ function accountList(env: NodeJS.ProcessEnv, name: string): string[] | undefined
 export function loadOrganizationConfig(env: NodeJS.ProcessEnv): OrganizationConfig | undefined {
   if (!env[ORGANIZATION_ENV.accountRoleName]) return undefined;
   return {
-    accountRoleName: required(env, ORGANIZATION_ENV.accountRoleName, ROLE_NAME, 'an IAM role name'),
+    accountRoleName: required(env, ORGANIZATION_ENV.accountRoleName, IAM_ROLE_NAME, 'an IAM role name'),
     readerRoleArn: required(env, ORGANIZATION_ENV.readerRoleArn, ROLE_ARN, 'an IAM role ARN'),
     externalId: required(
       env,

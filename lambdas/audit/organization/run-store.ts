@@ -23,7 +23,7 @@ import {
   type Partition,
 } from '../adapters/state-store';
 import { DAY_MS } from '../domain/time';
-import type { AccountResult } from './types';
+import type { AccountResult } from '../domain/organization';
 
 /** A run's results expire this many days after the account's audit. */
 export const RUN_RESULT_TTL_DAYS = 7;

@@ -21,7 +21,7 @@ import { listAuditableAccounts } from './accounts';
 import { assumeAuditRole } from './assume-role';
 import type { OrganizationConfig } from './config';
 import type { RunStore } from './run-store';
-import type { AccountResult, OrganizationReport, OrgAccount } from './types';
+import type { AccountResult, OrganizationReport, OrgAccount } from '../domain/organization';
 
 export interface OrganizationDeps {
   config: AuditConfig;

@@ -12,11 +12,12 @@ import {
   type SlackMessage,
 } from '../../../lambdas/audit/domain/slack-digest';
 import { SEVERITIES, type Finding, type IamUser } from '../../../lambdas/audit/domain/types';
-import type { AccountResult } from '../../../lambdas/audit/organization/types';
+import type { AccountResult } from '../../../lambdas/audit/domain/organization';
 import {
   accountId,
   capped,
   failedAccount,
+  fromReport,
   organization,
   usersWithFindings,
 } from '../../support/organization';
@@ -38,22 +39,6 @@ function audited(
     ? reportOfUsers(users, { accountId, accountAlias: accountName, findings: [...base.findings, ...extra] })
     : base;
   return fromReport(accountName, report, partial);
-}
-
-function fromReport(accountName: string, report: AuditReport, partial: Partial<AccountResult> = {}) {
-  return {
-    accountId: report.accountId,
-    accountName,
-    accountAlias: report.accountAlias,
-    status: 'audited' as const,
-    auditedAt: report.auditedAt,
-    source: report.source,
-    summary: report.summary,
-    findings: report.findings,
-    findingsOmitted: 0,
-    exempted: report.exempted.length,
-    ...partial,
-  };
 }
 
 const rootFindings = evaluateRoot(

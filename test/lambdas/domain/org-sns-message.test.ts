@@ -4,7 +4,6 @@ import {
   type OrganizationSnsMessage,
   type SnsOrganizationReport,
 } from '../../../lambdas/audit/domain/org-sns-message';
-import type { AuditReport } from '../../../lambdas/audit/domain/report';
 import { evaluateRoot } from '../../../lambdas/audit/domain/rules';
 import {
   publishSizeBytes,
@@ -13,11 +12,12 @@ import {
   type SnsMessage,
 } from '../../../lambdas/audit/domain/sns-message';
 import type { Finding, IamUser, Severity } from '../../../lambdas/audit/domain/types';
-import type { AccountResult, OrganizationReport } from '../../../lambdas/audit/organization/types';
+import type { AccountResult, OrganizationReport } from '../../../lambdas/audit/domain/organization';
 import {
   accountId,
   capped,
   failedAccount,
+  fromReport,
   organization,
   usersWithFindings as sharedUsersWithFindings,
 } from '../../support/organization';
@@ -29,27 +29,6 @@ import { daysAgo, NOW, reportOfUsers, settings, user } from '../../support/build
 /** The shared users, their keys described as this file's assertions expect. */
 const usersWithFindings = (n: number, prefix = 'user') =>
   sharedUsersWithFindings(n, prefix, (i) => `service ${i} of the stack`);
-
-/** The account's result from its report, as the audit step records it. */
-function fromReport(
-  accountName: string,
-  report: AuditReport,
-  partial: Partial<AccountResult> = {},
-): AccountResult {
-  return {
-    accountId: report.accountId,
-    accountName,
-    accountAlias: report.accountAlias,
-    status: 'audited',
-    auditedAt: report.auditedAt,
-    source: report.source,
-    summary: report.summary,
-    findings: report.findings,
-    findingsOmitted: 0,
-    exempted: report.exempted.length,
-    ...partial,
-  };
-}
 
 function audited(
   accountName: string,

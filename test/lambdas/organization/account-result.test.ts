@@ -8,7 +8,7 @@ import {
   NO_RESULT_ERROR,
   toAccountResult,
 } from '../../../lambdas/audit/organization/account-result';
-import type { AccountResult, OrgAccount } from '../../../lambdas/audit/organization/types';
+import type { AccountResult, OrgAccount } from '../../../lambdas/audit/domain/organization';
 import {
   daysAgo,
   exempted,

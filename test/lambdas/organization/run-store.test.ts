@@ -17,7 +17,7 @@ import {
   runPartitionKey,
   type SkippedResults,
 } from '../../../lambdas/audit/organization/run-store';
-import type { AccountResult, OrgAccount } from '../../../lambdas/audit/organization/types';
+import type { AccountResult, OrgAccount } from '../../../lambdas/audit/domain/organization';
 import { daysAgo, key, NOW, reportOfUsers, user } from '../../support/builders';
 import { startDynalite, type Dynalite } from '../../support/dynalite';
 

@@ -11,7 +11,7 @@ import {
   notifyStep,
   type OrganizationDeps,
 } from '../../../lambdas/audit/organization/steps';
-import type { AccountResult } from '../../../lambdas/audit/organization/types';
+import type { AccountResult } from '../../../lambdas/audit/domain/organization';
 import { daysAgo, key, NOW, user } from '../../support/builders';
 import { accountOf, serveAccount, serviceError, stsMock as sts } from '../../support/iam-mock';
 

@@ -1,11 +1,11 @@
 /**
- * Organization mode: one deployment audits every member account. The scheduled run is a Step Functions state
- * machine: list the accounts, audit each (assuming its read-only role), then aggregate and notify once.
- * Step Functions caps a state's payload at 256 KiB, so an account's result goes to the state table under the
- * run's partition; the Map passes ids and statuses only, and the aggregate step reads the results back.
+ * Organization mode's data: the accounts, each account's result and the organization report that the digest and
+ * the SNS message render. (The run itself, a Step Functions state machine that lists the accounts, audits each
+ * and aggregates, is in `../organization/`; an account's result waits in the state table under the run's
+ * partition because Step Functions caps a state's payload at 256 KiB.)
  */
-import type { Finding, Severity } from '../domain/types';
-import type { AuditSummary, ReportSource } from '../domain/report';
+import type { Finding, Severity } from './types';
+import type { AuditSummary, ReportSource } from './report';
 
 /** A member account as Organizations lists it. */
 export interface OrgAccount {
