@@ -411,6 +411,7 @@ export class IamKeyAuditorStack extends Stack {
       memorySize,
       logRetention,
       roleName: org ? auditorRoleName(this.stage) : undefined,
+      readsIam: !org,
     });
     const fn = this.auditFunction.function;
     this.channels = inStack(
@@ -427,6 +428,7 @@ export class IamKeyAuditorStack extends Stack {
     if (state !== false) {
       this.stateTable = new AuditStateTable(this, 'State', state ?? {});
       this.stateTable.connect(fn);
+      if (org) this.stateTable.grantRunResults(fn);
     }
 
     const watch = inStack(id, 'monitoring', () => validateMonitoring(monitoring ?? {}));
@@ -510,6 +512,8 @@ export class IamKeyAuditorStack extends Stack {
         sid: 'AssumeTheOrganizationRoles',
         actions: ['sts:AssumeRole'],
         resources: [`arn:${this.partition}:iam::*:role/${MEMBER_ROLE_NAME}`, readerRoleArn],
+        // A data perimeter: only roles of accounts in the organization, whatever account id a caller names.
+        conditions: { StringEquals: { 'aws:ResourceOrgID': org.organizationId } },
       }),
     );
     // cdk-nag names an unresolved partition <AWS::Partition>, a resolved one as it is.
