@@ -52,33 +52,6 @@ const MEMBERS = ['222222222222', '333333333333'].map((accountId, i) => ({
   iam: accountOf(USERS.map((u) => ({ ...u, keys: u.keys.map((k) => ({ ...k })) }))),
 }));
 
-/** The principals that signed `calls`, each with the synthesized policies of its role. */
-function principalsOf(calls: RecordedCall[], world: World, access?: SynthesizedAccess): Principal[] {
-  const arns = [...new Set(calls.map((c) => c.principal))];
-  return arns.map((arn) => {
-    const account = arn.split(':')[4]!;
-    if (arn === world.functionRole.arn) return world.functionRole;
-    if (access && arn === access.readerRoleArn) return { arn, account, policies: access.readerRolePolicies };
-    if (access) return { arn, account, policies: access.memberRolePolicies };
-    throw new Error(`unknown principal ${arn}`);
-  });
-}
-
-/** Every denied call, by every principal. */
-async function denied(world: World, access?: SynthesizedAccess, policies?: Principal['policies']) {
-  const calls = world.aws.calls.filter((c) => !(c.service === 'sts' && c.action === 'GetCallerIdentity'));
-  const results = await Promise.all(
-    principalsOf(calls, world, access).map((p) =>
-      deniedCalls(
-        calls,
-        p.arn === world.functionRole.arn && policies ? { ...p, policies } : p,
-        world.describer,
-      ),
-    ),
-  );
-  return results.flat();
-}
-
 /** The function's policies without statement `index` (counted across its documents). */
 function withoutStatement(policies: Principal['policies'], index: number): Principal['policies'] {
   let i = 0;
@@ -89,14 +62,14 @@ function withoutStatement(policies: Principal['policies'], index: number): Princ
 }
 
 /** Each statement of the function's role, removed in turn, must deny some recorded call. */
-async function statementsEachNeeded(world: World, access?: SynthesizedAccess): Promise<string[]> {
+async function statementsEachNeeded(world: World): Promise<string[]> {
   const statements = world.functionRole.policies.flatMap((p) => p.policy.Statement);
-  const baseline = (await denied(world, access)).length;
+  const baseline = (await world.deniedCalls()).length;
   const notNeeded: string[] = [];
   for (const [index, statement] of statements.entries()) {
     const actions = [statement.Action].flat();
     if (actions.every((a) => LAMBDA_SERVICE_ACTIONS.includes(a))) continue;
-    const result = await denied(world, access, withoutStatement(world.functionRole.policies, index));
+    const result = await world.deniedCalls(withoutStatement(world.functionRole.policies, index));
     if (result.length <= baseline) notNeeded.push(statement.Sid ?? JSON.stringify(actions));
   }
   return notNeeded;
@@ -148,7 +121,7 @@ describe('every call of the single-account function is granted by its synthesize
   });
 
   it('sends no call its role does not allow', async () => {
-    expect(await denied(world)).toEqual([]);
+    expect(await world.deniedCalls()).toEqual([]);
   });
 
   it('is granted nothing that no path uses', async () => {
@@ -220,7 +193,7 @@ describe('every call of the organization-mode function is granted by its synthes
   });
 
   it('sends no call that the role signing it does not allow (function, reader and member roles)', async () => {
-    expect(await denied(world, access)).toEqual([]);
+    expect(await world.deniedCalls()).toEqual([]);
   });
 
   it('is granted nothing that no path uses', async () => {
@@ -230,7 +203,7 @@ describe('every call of the organization-mode function is granted by its synthes
   });
 
   it('needs every statement of its role: removing one denies a call', async () => {
-    expect(await statementsEachNeeded(world, access)).toEqual([]);
+    expect(await statementsEachNeeded(world)).toEqual([]);
   });
 
   it('may not assume a role of that name in an account outside the organization (aws:ResourceOrgID)', async () => {

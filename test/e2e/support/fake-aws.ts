@@ -98,6 +98,7 @@ export class FakeAws {
   /** IAM calls in progress at once, by member account, and the most seen across accounts. */
   private sessions = new Map<string, Session>();
   private stop: (() => void) | undefined;
+  private closed = false;
 
   constructor(readonly options: FakeAwsOptions) {
     this.sessions.set(FUNCTION_ACCESS_KEY, {
@@ -112,8 +113,10 @@ export class FakeAws {
     return this;
   }
 
+  /** Stops answering: a call still made by a client built before fails at once. */
   uninstall(): void {
     this.stop?.();
+    this.closed = true;
   }
 
   /** The recorded calls as `service:Action`, sorted and unique. */
@@ -124,6 +127,7 @@ export class FakeAws {
   private attach(client: AnyClient): void {
     client.middlewareStack.add(
       (next, context) => async (args) => {
+        if (this.closed) throw new Error('an AWS call after the end-to-end world closed');
         const service = SERVICES[context.clientName ?? ''];
         if (!service) throw new Error(`no fake for ${context.clientName}`);
         const action = (context.commandName ?? '').replace(/Command$/, '');

@@ -3,6 +3,7 @@
  * the real handler in-process against {@link FakeAws}, dynalite (the stack's table) and a local Slack webhook
  * for every webhook secret; `describer()` tells the grant check who owns what.
  */
+import { observeClients } from '../../../lambdas/audit/adapters/aws-clients';
 import { handler, resetRuntime } from '../../../lambdas/audit/handler';
 import { MEMBER_ROLE_NAME } from '../../../lib/organization';
 import { startDynalite, type Dynalite } from '../../support/dynalite';
@@ -10,7 +11,7 @@ import type { MockAccount } from '../../support/iam-mock';
 import { lambdaContext } from '../../support/lambda-context';
 import { startSlackServer, type SlackServer } from '../../support/slack-server';
 import { FakeAws, FUNCTION_ACCESS_KEY, type MemberAccount } from './fake-aws';
-import type { Describer, Principal } from './grants';
+import { deniedCalls, type Describer, type Principal } from './grants';
 import {
   EXTERNAL_ID,
   MANAGEMENT_ACCOUNT,
@@ -30,6 +31,8 @@ export interface World {
   describer: Describer;
   /** The audit function's role with its synthesized policies. */
   functionRole: Principal;
+  /** Every recorded call that the synthesized policies of the role signing it do not allow. */
+  deniedCalls: (functionPolicies?: Principal['policies']) => Promise<string[]>;
   close: () => Promise<void>;
 }
 
@@ -44,8 +47,22 @@ export interface WorldOptions {
 
 const BASE_ENV = { ...process.env };
 
+/** Worlds open now; outside one, every SDK call the function makes fails at once: no test reaches AWS. */
+let openWorlds = 0;
+observeClients((client) =>
+  (client as { middlewareStack: { add: (...args: unknown[]) => void } }).middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      if (openWorlds === 0)
+        throw new Error('an AWS call outside an end-to-end world (the network is not for tests)');
+      return next(args);
+    },
+    { step: 'initialize', priority: 'high', name: 'e2eNoAwsOutsideAWorld' },
+  ),
+);
+
 export async function startWorld(options: WorldOptions): Promise<World> {
   const { auditor, access } = options;
+  openWorlds += 1;
   const [db, slack] = await Promise.all([startDynalite(), startSlackServer()]);
   if (auditor.tableName) await db.createTable(auditor.tableName);
   const env = auditor.environment;
@@ -97,12 +114,41 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     ownerOfKey: (account, key) => aws.ownerOfKey(account, key),
   };
 
+  const functionRole: Principal = {
+    arn: auditor.roleArn,
+    account: TOOLING_ACCOUNT,
+    policies: auditor.policies,
+  };
+  /** The role that signed a call, with its synthesized policies. */
+  const principalOf = (arn: string): Principal => {
+    const account = arn.split(':')[4]!;
+    if (arn === functionRole.arn) return functionRole;
+    if (access && arn === access.readerRoleArn) return { arn, account, policies: access.readerRolePolicies };
+    if (access && arn === memberArn(account)) return { arn, account, policies: access.memberRolePolicies };
+    throw new Error(`no synthesized role ${arn}`);
+  };
+
   return {
     aws,
     slack,
     db,
     describer,
-    functionRole: { arn: auditor.roleArn, account: TOOLING_ACCOUNT, policies: auditor.policies },
+    functionRole,
+    deniedCalls: async (functionPolicies) => {
+      // GetCallerIdentity needs no permission.
+      const calls = aws.calls.filter((c) => !(c.service === 'sts' && c.action === 'GetCallerIdentity'));
+      const principals = [...new Set(calls.map((c) => c.principal))].map(principalOf);
+      const denied = await Promise.all(
+        principals.map((p) =>
+          deniedCalls(
+            calls,
+            p === functionRole && functionPolicies ? { ...p, policies: functionPolicies } : p,
+            describer,
+          ),
+        ),
+      );
+      return denied.flat();
+    },
     invoke: async (event) => {
       // Outside a test (in beforeAll) the setup's console mocks are not there: keep the handler's logs quiet.
       const quiet = (['log', 'info', 'warn', 'debug', 'error'] as const)
@@ -116,6 +162,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     },
     close: async () => {
       aws.uninstall();
+      openWorlds -= 1;
       resetRuntime();
       process.env = BASE_ENV;
       await Promise.all([db.close(), slack.close()]);
