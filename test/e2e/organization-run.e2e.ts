@@ -62,8 +62,8 @@ interface Execution {
   accountResults: Map<string, { status: string; error?: string }>;
   /** The most audit-account tasks in progress at once. */
   maxConcurrent: number;
-  /** ListAccounts calls of the list-accounts step. */
-  listCalls: number;
+  /** ListAccounts calls (pages) of each listing of the accounts. */
+  listPages: number;
 }
 
 let auditor: SynthesizedAuditor;
@@ -141,8 +141,10 @@ async function execute(members: MemberAccount[], runId = 'run-e2e'): Promise<Exe
     if (event.type === 'StateEntered') entered.push(event.state.name);
   }
   const output = (await execution.result) as unknown as Execution['output'];
-  const listCalls = world.aws.calls.filter((c) => c.action === 'ListAccounts').length / 2; // list, then notify
-  return { world, output, entered, accountResults, maxConcurrent, listCalls };
+  const listCalls = world.aws.calls.filter((c) => c.action === 'ListAccounts');
+  // A listing starts without a NextToken: the list step's, the audits' perimeter check's, the notify step's.
+  const listings = listCalls.filter((c) => c.input.NextToken === undefined).length;
+  return { world, output, entered, accountResults, maxConcurrent, listPages: listCalls.length / listings };
 }
 
 const count = (list: string[], name: string) => list.filter((n) => n === name).length;
@@ -230,6 +232,11 @@ describe('the synthesized organization state machine', () => {
     expect(run.world.aws.calls.filter((c) => JSON.stringify(c.input).includes(EXCLUDED))).toEqual([]);
     expect(run.output.summary).toMatchObject({ accounts: 2, accountsAudited: 2 });
     expect(JSON.stringify(run.world.slack.requests)).not.toContain('excluded');
+    // Named by hand, it is refused before any AssumeRole into it.
+    await expect(run.world.invoke({ accountId: EXCLUDED, users: ['alice'] })).rejects.toThrow(
+      `AccountNotListedError`,
+    );
+    expect(run.world.aws.calls.filter((c) => JSON.stringify(c.input).includes(EXCLUDED))).toEqual([]);
   });
 
   it('audits 60 accounts listed over 3 pages, never more at once than the Map allows', async () => {
@@ -238,7 +245,7 @@ describe('the synthesized organization state machine', () => {
     const bound = (definition.States.AuditAccounts as { MaxConcurrency: number }).MaxConcurrency;
 
     expect(bound).toBe(10);
-    expect(run.listCalls).toBe(3);
+    expect(run.listPages).toBe(3);
     expect(count(run.entered, 'AuditAccount')).toBe(60);
     expect(run.maxConcurrent).toBeLessThanOrEqual(bound);
     expect(run.maxConcurrent).toBe(bound);
