@@ -234,7 +234,7 @@ describe('the synthesized organization state machine', () => {
     expect(JSON.stringify(run.world.slack.requests)).not.toContain('excluded');
     // Named by hand, it is refused before any AssumeRole into it.
     await expect(run.world.invoke({ accountId: EXCLUDED, users: ['alice'] })).rejects.toThrow(
-      `AccountNotListedError`,
+      `account ${EXCLUDED} is not one the organization lists for audit`,
     );
     expect(run.world.aws.calls.filter((c) => JSON.stringify(c.input).includes(EXCLUDED))).toEqual([]);
   });

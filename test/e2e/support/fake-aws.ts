@@ -134,7 +134,8 @@ export class FakeAws {
         const { accessKeyId } = await client.config.credentials();
         const session = this.sessions.get(accessKeyId);
         if (!session) throw awsError('InvalidClientTokenId', 403);
-        this.calls.push({ service, action, input: args.input, ...session });
+        // A copy: a paginator sends the same input object again with the next token.
+        this.calls.push({ service, action, input: { ...args.input }, ...session });
         if (service === 'dynamodb') return next(args);
         // A tick, as a network call would take: concurrent work interleaves.
         await new Promise((resolve) => setImmediate(resolve));
