@@ -89,8 +89,12 @@ afterEach(async () => {
 });
 
 /** Runs the synthesized state machine once over `members`, the tasks answered by the real handler. */
-async function execute(members: MemberAccount[], runId = 'run-e2e'): Promise<Execution> {
-  const world = await startWorld({ auditor, access, tooling: accountOf([]), members });
+async function execute(
+  members: MemberAccount[],
+  runId = 'run-e2e',
+  on: { auditor: SynthesizedAuditor; definition: StateMachineDefinition } = { auditor, definition },
+): Promise<Execution> {
+  const world = await startWorld({ auditor: on.auditor, access, tooling: accountOf([]), members });
   worlds.push(world);
   let running = 0;
   let maxConcurrent = 0;
@@ -115,7 +119,7 @@ async function execute(members: MemberAccount[], runId = 'run-e2e'): Promise<Exe
       running -= 1;
     }
   };
-  const execution = new StateMachine(definition).run(
+  const execution = new StateMachine(on.definition).run(
     {},
     {
       overrides: {
@@ -238,6 +242,32 @@ describe('the synthesized organization state machine', () => {
     );
     expect(run.world.aws.calls.filter((c) => JSON.stringify(c.input).includes(EXCLUDED))).toEqual([]);
   });
+
+  it('uses the distributed Map above distributedMapAbove accounts, with the same bound', async () => {
+    const distributed = synthesizeAuditor({
+      organization: {
+        organizationId: ORGANIZATION_ID,
+        externalId: EXTERNAL_ID,
+        managementAccountId: MANAGEMENT_ACCOUNT,
+        distributedMapAbove: 2,
+        maxConcurrency: 2,
+      },
+    });
+    const machine = distributed.stateMachineDefinition as unknown as StateMachineDefinition;
+    expect(aslValidator(structuredClone(machine)).errorsText('\n')).toBe('');
+    const members = [member(1), member(2, { role: 'missing' }), member(3), member(4)];
+    const run = await execute(members, 'run-distributed', { auditor: distributed, definition: machine });
+
+    expect(run.entered.filter((name) => name !== 'AuditAccountDistributed')).toEqual([
+      'ListAccounts',
+      'ManyAccounts',
+      'AuditAccountsDistributed',
+      'Notify',
+    ]);
+    expect(count(run.entered, 'AuditAccountDistributed')).toBe(4);
+    expect(run.maxConcurrent).toBe(2);
+    expect(run.output.summary).toMatchObject({ accounts: 4, accountsAudited: 3, accountsFailed: 1 });
+  }, 60_000);
 
   it('audits 60 accounts listed over 3 pages, never more at once than the Map allows', async () => {
     const members = Array.from({ length: 60 }, (_, i) => member(i + 1));
