@@ -97,6 +97,8 @@ export class IamKeyAuditorStack extends Stack {
       memorySize,
       logRetention,
       roleName: org ? auditorRoleName(this.stage) : undefined,
+      // In organization mode the function reads IAM only through the member roles it assumes.
+      readsIam: !org,
       ...(org
         ? {
             target: (auditFunction: AuditFunction) => {
@@ -126,6 +128,7 @@ export class IamKeyAuditorStack extends Stack {
     if (state !== false) {
       this.stateTable = new AuditStateTable(this, 'State', state ?? {});
       this.stateTable.connect(fn);
+      if (org) this.stateTable.grantRunResults(fn);
     }
 
     new CfnOutput(this, 'AuditFunctionName', {
@@ -176,6 +179,8 @@ export class IamKeyAuditorStack extends Stack {
         sid: 'AssumeTheOrganizationRoles',
         actions: ['sts:AssumeRole'],
         resources: [`arn:${this.partition}:iam::*:role/${MEMBER_ROLE_NAME}`, readerRoleArn],
+        // A data perimeter: only roles of accounts in the organization, whatever account id a caller names.
+        conditions: { StringEquals: { 'aws:ResourceOrgID': org.organizationId } },
       }),
     );
     // cdk-nag names an unresolved partition <AWS::Partition>, a resolved one as it is.

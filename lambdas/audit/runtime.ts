@@ -5,8 +5,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { createAwsClients, type AwsClients } from './adapters/aws-clients';
+import { createAwsClients, observed, type AwsClients } from './adapters/aws-clients';
 import { createWebhookUrlReader } from './adapters/secrets';
 import { postSlackMessages } from './adapters/slack';
 import { publishSnsMessage } from './adapters/sns';
@@ -34,18 +35,18 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
   const { slackWebhookSecretArn, snsTopicArn, stateTableName } = loadChannelConfig(env);
   const channels: Channels = {};
   if (slackWebhookSecretArn) {
-    const webhookUrl = createWebhookUrlReader();
+    const webhookUrl = createWebhookUrlReader(observed(new SecretsManagerClient({ maxAttempts: 5 })));
     channels.slack = {
       webhookUrl: (secretArn) => webhookUrl(secretArn ?? slackWebhookSecretArn),
       post: (url, messages) => postSlackMessages(url, messages),
     };
   }
   if (snsTopicArn) {
-    const sns = new SNSClient({ retryMode: 'adaptive', maxAttempts: 5 });
+    const sns = observed(new SNSClient({ retryMode: 'adaptive', maxAttempts: 5 }));
     channels.sns = { publish: (message) => publishSnsMessage(sns, snsTopicArn, message) };
   }
   const clients = createAwsClients({ maxAttempts: config.maxAttempts, region: env.AWS_REGION });
-  const dynamodb = new DynamoDBClient({ maxAttempts: 5 });
+  const dynamodb = observed(new DynamoDBClient({ maxAttempts: 5 }));
   const state = stateTableName
     ? new StateStore(dynamodb, stateTableName, {
         onSkippedItems: (skipped) => logger.warn('state items skipped', { ...skipped }),
@@ -72,7 +73,9 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
             createAwsClients({ maxAttempts: config.maxAttempts, region: env.AWS_REGION, credentials }),
           // Organizations is a global service, served from us-east-1 in the aws partition.
           organizationsFor: (credentials) =>
-            new OrganizationsClient({ region: 'us-east-1', credentials, maxAttempts: config.maxAttempts }),
+            observed(
+              new OrganizationsClient({ region: 'us-east-1', credentials, maxAttempts: config.maxAttempts }),
+            ),
           runs: new RunStore(dynamodb, stateTableName),
           ...(state && { state }),
           channels,

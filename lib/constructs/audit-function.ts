@@ -74,6 +74,15 @@ export interface AuditFunctionProps {
    * @default a name CloudFormation generates
    */
   readonly roleName?: string;
+
+  /**
+   * Whether the function reads IAM in its own account (`IAM_READ_ACTIONS` on `*`). Organization mode audits every
+   * account, its own included, through the member role the StackSet puts there, so its function reads no IAM
+   * itself.
+   *
+   * @default true
+   */
+  readonly readsIam?: boolean;
 }
 
 /** Throws unless `timeout` is a whole number of seconds from 60 to 900; the message names the value. */
@@ -132,7 +141,7 @@ export function validateMemorySize(memorySize: number): number {
  *   pins and the tests ran;
  * - an explicit log group (retention three months, retained on delete) that the function logs to;
  * - its own role, with no managed policy: write to its log group (a grant), and one statement allowing exactly
- *   `IAM_READ_ACTIONS` on `*`;
+ *   `IAM_READ_ACTIONS` on `*` (none with `readsIam: false`);
  * - no asynchronous retries (a failed audit is seen by its alarm, not silently run again); no reserved
  *   concurrency, which would fail to deploy in accounts still at the default concurrency limit, and a second
  *   audit running alongside is harmless (every call is a read);
@@ -164,19 +173,21 @@ export class AuditFunction extends Construct {
       description: 'Runs the IAM key audit: writes its own logs and reads IAM users, keys and reports.',
     });
     this.logGroup.grantWrite(this.role);
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadIamUsersAndKeys',
-        actions: [...IAM_READ_ACTIONS],
-        resources: ['*'],
-      }),
-    );
-    // cdk-nag 3 reads acknowledgements from construct metadata: one finding, on the one policy that holds it.
-    Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'The credential report and account-level IAM reads have no resource-level permissions, and the per-user reads must cover every user in the account.',
-    });
+    if (props.readsIam ?? true) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadIamUsersAndKeys',
+          actions: [...IAM_READ_ACTIONS],
+          resources: ['*'],
+        }),
+      );
+      // cdk-nag 3 reads acknowledgements from construct metadata: one finding, on the one policy that holds it.
+      Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'The credential report and account-level IAM reads have no resource-level permissions, and the per-user reads must cover every user in the account.',
+      });
+    }
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: AUDIT_HANDLER_ENTRY,

@@ -31,6 +31,7 @@ export interface ScheduledAuditProps {
   readonly memorySize?: number;
   readonly logRetention?: logs.RetentionDays;
   readonly roleName?: string;
+  readonly readsIam?: boolean;
   /**
    * What the schedule starts, given the audit function: by default the function itself (no retry: a failed audit is
    * seen by its alarm). Organization mode starts its state machine instead.
@@ -61,6 +62,7 @@ export class ScheduledAudit extends Construct {
       memorySize: props.memorySize,
       logRetention: props.logRetention,
       roleName: props.roleName,
+      readsIam: props.readsIam,
     });
     const fn = this.auditFunction.function;
     fn.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', props.monitoring.namespace);

@@ -6,7 +6,9 @@ import {
   OrganizationAccessStack,
   type OrganizationAccessStackProps,
 } from '../../lib/organization-access-stack';
+import { IamKeyAuditorStack } from '../../lib/iam-key-auditor-stack';
 import type { OrganizationModeProps } from '../../lib/props';
+import { organizationDeploymentFrom, organizationStacks } from '../../bin/organization-deployment';
 import {
   acknowledgements,
   actionsOf,
@@ -327,6 +329,26 @@ describe('IamKeyAuditorStack in organization mode', () => {
         'arn:<AWS::Partition>:iam::*:role/IamKeyAuditorReadOnly',
         `arn:<AWS::Partition>:iam::${MANAGEMENT}:role/IamKeyAuditorOrganizationReader`,
       ]);
+    });
+
+    it('assumes roles only in accounts of the organization (aws:ResourceOrgID)', () => {
+      const { template } = synthOrg();
+      const assume = allStatements(template).find((s) => actionsOf(s).includes('sts:AssumeRole'))!;
+      expect((assume as { Condition?: unknown }).Condition).toEqual({
+        StringEquals: { 'aws:ResourceOrgID': ORG_ID },
+      });
+    });
+
+    it("stores the accounts' results of a run in the state table, and reads no IAM itself", () => {
+      const { template } = synthOrg();
+      const [, fn] = onlyResource(template, 'AWS::Lambda::Function');
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+      const policies = Object.values(
+        template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
+      ) as { Properties: { PolicyDocument: { Statement: Statement[] } } }[];
+      const actions = policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap(actionsOf));
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query']));
+      expect(actions.filter((a) => a.startsWith('iam:'))).toEqual([]);
     });
 
     it('assumes the reader role in the delegated administrator account when one is named', () => {
@@ -673,7 +695,6 @@ describe('IamKeyAuditorStack in organization mode', () => {
       expect(acknowledgements(stack)).toEqual([
         { path: `${STACK_ID}/Notifications/Topic`, ids: ['AwsSolutions-SNS2'] },
         { path: `${STACK_ID}/Notifications/SlackWebhookUrl`, ids: ['AwsSolutions-SMG4'] },
-        { path: `${STACK_ID}/Default/Audit/Role/DefaultPolicy`, ids: ['AwsSolutions-IAM5[Resource::*]'] },
         {
           path: `${STACK_ID}/Default/Audit/Role/DefaultPolicy`,
           ids: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/IamKeyAuditorReadOnly]'],
@@ -691,7 +712,6 @@ describe('IamKeyAuditorStack in organization mode', () => {
         path.split('/').reduce<IConstruct>((scope, id) => scope.node.findChild(id), stack).node
           .defaultChild as CfnResource;
       expect(rules.iam.IAMNoWildcardPermissions(policy('Default/Audit/Role/DefaultPolicy'))).toEqual([
-        'Resource::*',
         'Resource::arn:<AWS::Partition>:iam::*:role/IamKeyAuditorReadOnly',
       ]);
       expect(
@@ -713,5 +733,80 @@ describe('IamKeyAuditorStack in organization mode', () => {
       );
       template.hasResourceProperties('AWS::IAM::Role', { RoleName: Match.absent() });
     });
+  });
+});
+
+describe('bin: the organization deployment', () => {
+  const CONFIG = {
+    organizationId: ORG_ID,
+    externalId: EXTERNAL_ID,
+    managementAccountId: MANAGEMENT,
+    toolingAccountId: TOOLING,
+    region: 'eu-west-2',
+    organizationalUnitIds: ['r-ab12'],
+  };
+  const contextOf =
+    (values: Record<string, unknown>) =>
+    (key: string): unknown =>
+      values[key];
+
+  it('is absent without organization context: the single-account stages only', () => {
+    expect(organizationDeploymentFrom(contextOf({}))).toBeUndefined();
+  });
+
+  it('reads the typed config file that organizationConfig names, or the organization context itself', () => {
+    const fromFile = organizationDeploymentFrom(contextOf({ organizationConfig: 'org.json' }), (file) => {
+      expect(file).toBe('org.json');
+      return JSON.stringify(CONFIG);
+    });
+    expect(fromFile).toEqual(CONFIG);
+    expect(organizationDeploymentFrom(contextOf({ organization: JSON.stringify(CONFIG) }))).toEqual(CONFIG);
+    expect(organizationDeploymentFrom(contextOf({ organization: CONFIG }))).toEqual(CONFIG);
+  });
+
+  it.each([
+    [{ ...CONFIG, organisationId: 'o-x' }, /unknown field\(s\) "organisationId"/],
+    [{ ...CONFIG, toolingAccountId: 111111111111 }, /toolingAccountId must be a string; got 111111111111/],
+    [{ ...CONFIG, organizationalUnitIds: 'r-ab12' }, /organizationalUnitIds must be a list/],
+    [{ ...CONFIG, maxConcurrency: '10' }, /maxConcurrency must be a number/],
+  ])('rejects a bad config, naming the field (%#)', (config, message) => {
+    expect(() => organizationDeploymentFrom(contextOf({ organization: config }))).toThrow(message);
+  });
+
+  it('creates the access stack in the management account and the organization stage in the tooling account', () => {
+    const { access, auditor } = organizationStacks({ ...CONFIG, exclude: [MEMBER_A] });
+    expect(access).toMatchObject({
+      env: { account: MANAGEMENT, region: 'us-east-1' },
+      auditorStage: 'organization',
+      toolingAccountId: TOOLING,
+      organizationalUnitIds: ['r-ab12'],
+    });
+    expect(auditor).toEqual({
+      stage: 'organization',
+      env: { account: TOOLING, region: 'eu-west-2' },
+      organization: {
+        organizationId: ORG_ID,
+        externalId: EXTERNAL_ID,
+        managementAccountId: MANAGEMENT,
+        exclude: [MEMBER_A],
+      },
+    });
+    // Both synthesize, and cdk-nag finds nothing unacknowledged.
+    const app = newApp();
+    const stacks = [
+      new OrganizationAccessStack(app, 'IamKeyAuditorOrganizationAccess', access),
+      new IamKeyAuditorStack(app, 'IamKeyAuditor-organization', auditor),
+    ];
+    for (const stack of stacks) expect(nagReport(stack).violations).toEqual([]);
+  });
+
+  it('reads the reader role from a delegated administrator when the access stack is deployed there', () => {
+    const { access, auditor } = organizationStacks({
+      ...CONFIG,
+      accessAccountId: MEMBER_B,
+      callAs: 'DELEGATED_ADMIN',
+    });
+    expect(access).toMatchObject({ env: { account: MEMBER_B }, callAs: 'DELEGATED_ADMIN' });
+    expect(auditor.organization.readerAccountId).toBe(MEMBER_B);
   });
 });

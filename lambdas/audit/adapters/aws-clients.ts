@@ -39,6 +39,28 @@ export interface AwsClients {
   iamCalls: CallCounter;
 }
 
+/** Told of each SDK client the function builds; see {@link observeClients}. */
+export type ClientObserver = (client: object) => void;
+
+const observers = new Set<ClientObserver>();
+
+/**
+ * Calls `observer` with every AWS SDK client the function builds from now on (IAM, STS, Organizations, DynamoDB,
+ * SNS, Secrets Manager), before its first call, so it can add a middleware to the client's `middlewareStack`.
+ * The end-to-end tests record every operation this way and check it against the synthesized role's policies.
+ * Nothing observes in production. Returns the function that stops observing.
+ */
+export function observeClients(observer: ClientObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
+/** `client`, shown to the observers: every client the function builds is passed through this. */
+export function observed<T extends object>(client: T): T {
+  for (const observer of observers) observer(client);
+  return client;
+}
+
 /** Attempts per credential report call: one retry, then the engine's own polling and fallback take over. */
 const REPORT_MAX_ATTEMPTS = 2;
 
@@ -85,15 +107,17 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
-  const iam = new IAMClient({ ...config, ...retries('adaptive', options.maxAttempts, scale) });
-  const reportIam = new IAMClient({
-    ...config,
-    ...retries('standard', Math.min(options.maxAttempts, REPORT_MAX_ATTEMPTS), scale),
-  });
+  const iam = observed(new IAMClient({ ...config, ...retries('adaptive', options.maxAttempts, scale) }));
+  const reportIam = observed(
+    new IAMClient({
+      ...config,
+      ...retries('standard', Math.min(options.maxAttempts, REPORT_MAX_ATTEMPTS), scale),
+    }),
+  );
   const iamCalls = new CallCounter();
   iamCalls.attach(iam);
   iamCalls.attach(reportIam);
   extractCredentialReportContent(reportIam);
-  const sts = new STSClient({ ...config, ...retries('adaptive', options.maxAttempts, scale) });
+  const sts = observed(new STSClient({ ...config, ...retries('adaptive', options.maxAttempts, scale) }));
   return { iam, reportIam, sts, iamCalls };
 }

@@ -69,7 +69,8 @@ export function failedAccountResult(account: OrgAccount, error: string, now: Dat
 
 /**
  * The organization report of run `runId`: one entry per account listed for the run (a listed account without a
- * result failed with {@link NO_RESULT_ERROR}), plus any result of an account not listed. Accounts are ordered by
+ * result failed with {@link NO_RESULT_ERROR}); a result of an account not listed (excluded, left the organization,
+ * or stored by anything but this run's listing) is a data-perimeter breach and never reaches the report. Accounts are ordered by
  * their most severe finding (most severe first; accounts without findings, failed ones included, last), then by
  * name and id. The summary adds up every account's counts; an account's `findings` count includes those omitted
  * from its result.
@@ -90,9 +91,6 @@ export function buildOrganizationReport(
     if (listed.has(account.accountId)) continue;
     listed.add(account.accountId);
     entries.push(byAccount.get(account.accountId) ?? failedAccountResult(account, NO_RESULT_ERROR, now));
-  }
-  for (const [accountId, result] of byAccount) {
-    if (!listed.has(accountId)) entries.push(result);
   }
   const rank = new Map(entries.map((entry) => [entry, highestSeverityRank(entry)]));
   entries.sort(

@@ -68,4 +68,44 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * An account id the organization does not list for audit: not a member, not ACTIVE, excluded, or not included.
+ * The data perimeter: the function never assumes a role in such an account, whoever names it.
+ */
+export class AccountNotListedError extends Error {
+  override name = 'AccountNotListedError';
+
+  constructor(readonly accountId: string) {
+    super(
+      `account ${accountId} is not one the organization lists for audit (an ACTIVE member, included and not excluded); no role was assumed in it`,
+    );
+  }
+}
+
+/** The account of `listed` with id `accountId`; throws {@link AccountNotListedError} when there is none. */
+export function requireListed(listed: readonly OrgAccount[], accountId: string): OrgAccount {
+  const account = listed.find((a) => a.accountId === accountId);
+  if (!account) throw new AccountNotListedError(accountId);
+  return account;
+}
+
+/**
+ * `load`, called at most once per `maxAgeMs` (a failed load is not kept): the containers auditing the accounts
+ * of one run share one listing each, rather than listing the organization once per account.
+ */
+export function reuseFor<T>(maxAgeMs: number, load: () => Promise<T>, clock: () => number = Date.now) {
+  let cached: { at: number; value: Promise<T> } | undefined;
+  return (): Promise<T> => {
+    const now = clock();
+    if (!cached || now - cached.at > maxAgeMs) {
+      const value = load();
+      cached = { at: now, value };
+      value.catch(() => {
+        if (cached?.value === value) cached = undefined;
+      });
+    }
+    return cached.value;
+  };
+}
+
 export { validateAccountIds } from './account-ids';

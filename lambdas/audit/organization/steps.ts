@@ -17,7 +17,7 @@ import { trackChanges, type StatePort } from '../track-changes';
 import { buildOrganizationDigest } from '../domain/org-digest';
 import { buildOrganizationSnsMessage } from '../domain/org-sns-message';
 import { buildOrganizationReport, failedAccountResult, toAccountResult } from './account-result';
-import { listAuditableAccounts } from './accounts';
+import { listAuditableAccounts, requireListed, reuseFor } from './accounts';
 import { assumeAuditRole } from './assume-role';
 import type { OrganizationConfig } from './config';
 import type { RunStore } from './run-store';
@@ -64,6 +64,24 @@ export async function listAccountsStep(deps: OrganizationDeps, runId: string) {
   };
 }
 
+/** How long a container reuses the organization's listing for {@link requireListedAccount}. */
+export const LISTING_MAX_AGE_MS = 5 * 60_000;
+const listings = new WeakMap<OrganizationDeps, () => Promise<OrgAccount[]>>();
+
+/**
+ * The data perimeter: `accountId` (a manual invoke's or a step's) must be one that {@link listAccounts} lists,
+ * checked before any AssumeRole into it; throws `AccountNotListedError` otherwise. The listing is reused for
+ * {@link LISTING_MAX_AGE_MS}.
+ */
+export async function requireListedAccount(deps: OrganizationDeps, accountId: string): Promise<void> {
+  let listing = listings.get(deps);
+  if (!listing) {
+    listing = reuseFor(LISTING_MAX_AGE_MS, () => listAccounts(deps));
+    listings.set(deps, listing);
+  }
+  requireListed(await listing(), accountId);
+}
+
 /** Audits one member account through its read-only role; the caller decides what to do with the report. */
 export async function auditAccount(
   deps: OrganizationDeps,
@@ -71,6 +89,7 @@ export async function auditAccount(
   request: { now: Date; users?: string[]; dryRun?: boolean },
   shouldStop?: () => boolean,
 ): Promise<AuditReport> {
+  await requireListedAccount(deps, accountId);
   const credentials = await assumeAuditRole(deps.sts, {
     accountId,
     roleName: deps.org.accountRoleName,

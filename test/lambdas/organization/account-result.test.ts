@@ -251,7 +251,7 @@ describe('buildOrganizationReport', () => {
     });
   });
 
-  it('keeps a result of an account not listed, and lists each account once', () => {
+  it('drops a result of an account not listed, and lists each account once', () => {
     const extra = account(8, 'extra');
     const report = buildOrganizationReport(
       'run-1',
@@ -260,8 +260,8 @@ describe('buildOrganizationReport', () => {
       [failedAccountResult(extra, 'AccessDenied', NOW), toAccountResult(reportOf(clean, {}), clean)],
     );
 
-    expect(report.accounts.map((a) => a.accountName)).toEqual(['extra', 'gamma-clean']);
-    expect(report.summary.accounts).toBe(2);
+    expect(report.accounts.map((a) => a.accountName)).toEqual(['gamma-clean']);
+    expect(report.summary.accounts).toBe(1);
   });
 
   it('is an empty report for an organization with no auditable account', () => {

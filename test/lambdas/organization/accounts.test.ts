@@ -8,7 +8,13 @@ import {
   type AccountStatus,
 } from '@aws-sdk/client-organizations';
 import { mockClient } from 'aws-sdk-client-mock';
-import { listAuditableAccounts, validateAccountIds } from '../../../lambdas/audit/organization/accounts';
+import {
+  AccountNotListedError,
+  listAuditableAccounts,
+  requireListed,
+  reuseFor,
+  validateAccountIds,
+} from '../../../lambdas/audit/organization/accounts';
 
 const orgMock = mockClient(OrganizationsClient);
 const org = new OrganizationsClient({ region: 'us-east-1' });
@@ -204,5 +210,42 @@ describe('validateAccountIds', () => {
     expect(() => validateAccountIds('111111111111' as unknown as string[], 'include')).toThrow(
       'include must be a list of 12-digit AWS account ids; got "111111111111"',
     );
+  });
+});
+
+describe('the data perimeter', () => {
+  const listed = [
+    { accountId: '111111111111', name: 'one' },
+    { accountId: '222222222222', name: 'two' },
+  ];
+
+  it('finds a listed account, and refuses any other before a role is assumed', () => {
+    expect(requireListed(listed, '222222222222')).toEqual({ accountId: '222222222222', name: 'two' });
+    expect(() => requireListed(listed, '333333333333')).toThrow(AccountNotListedError);
+    expect(() => requireListed(listed, '333333333333')).toThrow(
+      /account 333333333333 is not one the organization lists/,
+    );
+  });
+
+  it('reuses a listing for its maximum age, then lists again; a failed listing is not kept', async () => {
+    let time = 0;
+    let loads = 0;
+    let fail = true;
+    const listing = reuseFor(
+      1000,
+      async () => {
+        loads += 1;
+        if (fail) throw new Error('throttled');
+        return loads;
+      },
+      () => time,
+    );
+    await expect(listing()).rejects.toThrow('throttled');
+    fail = false;
+    expect(await listing()).toBe(2);
+    time = 1000;
+    expect(await listing()).toBe(2);
+    time = 1001;
+    expect(await listing()).toBe(3);
   });
 });

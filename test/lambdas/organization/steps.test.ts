@@ -107,6 +107,7 @@ describe('an organization run', () => {
   });
 
   it("audits each account through its role, and records a missing role as that account's failure only", async () => {
+    org.on(ListAccountsCommand).resolves({ Accounts: accounts(3) });
     sts
       .on(AssumeRoleCommand, { RoleArn: 'arn:aws:iam::100000000001:role/IamKeyAuditorReadOnly' })
       .rejects(serviceError('AccessDenied'));
@@ -119,6 +120,23 @@ describe('an organization run', () => {
     );
     expect(stored.get('100000000000')?.findings.map((f) => f.rule)).toEqual(['key-too-old']);
     expect(JSON.stringify([...stored.values()])).not.toMatch(/do-not-show/);
+  });
+
+  it('never assumes a role in an account the organization does not list, and lists once for many accounts', async () => {
+    org.on(ListAccountsCommand).resolves({ Accounts: accounts(2) });
+    const { value, stored } = deps();
+    const outside = { Id: '999988887777', Name: 'elsewhere' };
+    const results = [];
+    for (const account of [...accounts(2), outside]) results.push(await auditAs(value, account));
+    expect(results.map((r) => r.status)).toEqual(['audited', 'audited', 'failed']);
+    expect(results[2]?.error).toMatch(
+      /AccountNotListedError: account 999988887777 is not one the organization lists/,
+    );
+    expect(sts).not.toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: 'arn:aws:iam::999988887777:role/IamKeyAuditorReadOnly',
+    });
+    expect(org).toHaveReceivedCommandTimes(ListAccountsCommand, 1);
+    expect(stored.get('999988887777')?.status).toBe('failed');
   });
 
   it('aggregates every stored result, reports an account without one as failed, and notifies once', async () => {
