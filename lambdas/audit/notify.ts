@@ -335,6 +335,8 @@ export interface Outgoing {
   index: number;
   total: number;
   message: SlackMessage | SnsMessage;
+  /** On the last message of a destination's digest: the findings it carries, alerted once it is accepted. */
+  findings?: Plan['findings'];
 }
 
 export interface DeliverOptions {
@@ -451,6 +453,7 @@ export function outgoingOf(plans: readonly Plan[], id: (plan: Plan, index: numbe
       index,
       total: plan.messages.length,
       message,
+      ...(index === plan.messages.length - 1 ? { findings: plan.findings } : {}),
     })),
   );
 }

@@ -31,7 +31,7 @@ import { trackChanges, type StatePort } from './track-changes';
 
 export type DeliveryPort = Pick<
   DeliveryStore,
-  'acquireLease' | 'releaseLease' | 'pending' | 'addPending' | 'markDelivered'
+  'acquireLease' | 'releaseLease' | 'entries' | 'addPending' | 'markDelivered'
 >;
 
 /** The lease scope of an organization run's notify step. */
@@ -134,6 +134,7 @@ function toEntry(message: Outgoing, runId: string, createdAt: string): OutboxEnt
     index: message.index,
     total: message.total,
     message: message.message,
+    ...(message.findings ? { findings: message.findings } : {}),
   };
 }
 
@@ -154,6 +155,7 @@ function fromEntry(entry: OutboxEntry): Outgoing {
     index: entry.index,
     total: entry.total,
     message: entry.message as Outgoing['message'],
+    ...(entry.findings ? { findings: entry.findings } : {}),
   };
 }
 
@@ -174,12 +176,19 @@ export async function deliverAndCommit(
   const note = (error: unknown) => errors.push((error as Error).message);
   const createdAt = context.realNow.toISOString();
 
-  let pending: OutboxEntry[] = [];
-  if (delivery) pending = await delivery.pending(scope, context.realNow).catch((e: unknown) => (note(e), []));
-  // In daily mode, a digest that today's earlier run left half-sent is resumed rather than sent again in full.
+  let recorded: OutboxEntry[] = [];
+  if (delivery)
+    recorded = await delivery.entries(scope, context.realNow).catch((e: unknown) => (note(e), []));
+  const pending = recorded.filter((entry) => entry.deliveredAt === undefined);
+  // In daily mode, a run of today that left messages pending is resumed, not repeated: this run sends its
+  // pending messages and no new digest to any destination that run covered (delivered or not).
+  const today = utcDay(createdAt);
+  const unfinished = new Set(
+    pending.filter((entry) => utcDay(entry.createdAt) === today).map((entry) => entry.runId),
+  );
   const resuming = new Set(
     (deps.notify.mode ?? 'daily') === 'daily'
-      ? pending.filter((e) => utcDay(e.createdAt) === utcDay(createdAt)).map((e) => e.destination)
+      ? recorded.filter((entry) => unfinished.has(entry.runId)).map((entry) => entry.destination)
       : [],
   );
   const plans = planned.plans.filter((plan) => !resuming.has(plan.destination.key));
@@ -207,14 +216,14 @@ export async function deliverAndCommit(
     },
   });
 
-  // A finding counts as alerted on a channel once every message of its destination was accepted.
+  // A finding counts as alerted on a channel once every message of its destination was accepted: the last one
+  // (a destination's messages go out in order, each only after the one before it was accepted).
   if (state) {
-    for (const plan of plans) {
-      const ids = fresh.filter((m) => m.destination.key === plan.destination.key).map((m) => m.id);
-      if (!ids.every((id) => delivered.accepted.has(id))) continue;
-      for (const { accountId, ids: findingIds } of plan.findings) {
-        if (findingIds.length === 0) continue;
-        await state.markAlerted(accountId, findingIds, plan.destination.channel, context.realNow).catch(note);
+    for (const message of [...old, ...fresh]) {
+      if (!message.findings || !delivered.accepted.has(message.id)) continue;
+      for (const { accountId, ids } of message.findings) {
+        if (ids.length === 0) continue;
+        await state.markAlerted(accountId, ids, message.destination.channel, context.realNow).catch(note);
       }
     }
   }

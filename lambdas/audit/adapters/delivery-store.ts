@@ -74,8 +74,13 @@ export interface OutboxEntry {
   index: number;
   total: number;
   message: unknown;
+  /** On a digest's last message: the findings it carries, by account, to mark alerted once it is accepted. */
+  findings?: { accountId: string; ids: string[] }[];
   deliveredAt?: string;
 }
+
+/** The most bytes of an entry's message and findings: DynamoDB's item limit is 400 KB. */
+export const MAX_ENTRY_BYTES = 350 * 1024;
 
 export class DeliveryStore {
   private readonly client: DynamoDBDocumentClient;
@@ -152,8 +157,11 @@ export class DeliveryStore {
     }
   }
 
-  /** The messages of `scope` not yet delivered (and not expired at `now`), in the order they must go out. */
-  async pending(scope: string, now: Date): Promise<OutboxEntry[]> {
+  /**
+   * The messages of `scope` recorded and not expired at `now`, delivered (`deliveredAt`) or still pending, in the
+   * order they must go out.
+   */
+  async entries(scope: string, now: Date): Promise<OutboxEntry[]> {
     const nowSeconds = Math.floor(now.getTime() / 1000);
     try {
       const { items } = await queryPartition(
@@ -163,7 +171,7 @@ export class DeliveryStore {
         parseEntry,
       );
       return items
-        .filter((entry) => entry.deliveredAt === undefined && entry.expiresAt > nowSeconds)
+        .filter((entry) => entry.expiresAt > nowSeconds)
         .map(({ expiresAt: _expiresAt, ...entry }) => entry)
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     } catch (error) {
@@ -176,6 +184,15 @@ export class DeliveryStore {
   /** Writes `entries` as pending, before any of them is sent. Writing one again changes nothing. */
   async addPending(scope: string, entries: readonly OutboxEntry[]): Promise<void> {
     for (const entry of entries) {
+      const message = JSON.stringify(entry.message);
+      let findings = entry.findings ? JSON.stringify(entry.findings) : undefined;
+      if (Buffer.byteLength(message) > MAX_ENTRY_BYTES) {
+        throw new DeliveryStoreError(this.tableName, 'record', 'a message is larger than an item can hold');
+      }
+      // Findings that do not fit are not marked alerted when a later run completes the digest; nothing else.
+      if (findings && Buffer.byteLength(message) + Buffer.byteLength(findings) > MAX_ENTRY_BYTES) {
+        findings = undefined;
+      }
       try {
         await this.client.send(
           new PutCommand({
@@ -190,7 +207,8 @@ export class DeliveryStore {
               ...(entry.team !== undefined ? { team: entry.team } : {}),
               index: entry.index,
               total: entry.total,
-              message: JSON.stringify(entry.message),
+              message,
+              ...(findings ? { findings } : {}),
               [TTL_ATTRIBUTE]: Math.floor((Date.parse(entry.createdAt) + OUTBOX_TTL_DAYS * DAY_MS) / 1000),
             },
             ConditionExpression: 'attribute_not_exists(#pk)',
@@ -228,7 +246,7 @@ export class DeliveryStore {
 }
 
 function parseEntry(item: Record<string, unknown>): (OutboxEntry & { expiresAt: number }) | string {
-  const { runId, createdAt, destination, channel, team, index, total, message, deliveredAt } = item;
+  const { runId, createdAt, destination, channel, team, index, total, message, deliveredAt, findings } = item;
   const id = item[SORT_KEY];
   if (typeof id !== 'string') return `missing ${SORT_KEY}`;
   if (typeof runId !== 'string' || typeof createdAt !== 'string') return 'missing runId or createdAt';
@@ -242,6 +260,25 @@ function parseEntry(item: Record<string, unknown>): (OutboxEntry & { expiresAt: 
   } catch {
     return 'message is not valid JSON';
   }
+  let carried: OutboxEntry['findings'];
+  if (typeof findings === 'string') {
+    try {
+      const value = JSON.parse(findings) as unknown;
+      if (
+        Array.isArray(value) &&
+        value.every(
+          (f) =>
+            typeof f?.accountId === 'string' &&
+            Array.isArray(f?.ids) &&
+            (f.ids as unknown[]).every((id) => typeof id === 'string'),
+        )
+      ) {
+        carried = value as OutboxEntry['findings'];
+      }
+    } catch {
+      carried = undefined;
+    }
+  }
   const expiresAt = item[TTL_ATTRIBUTE];
   return {
     id,
@@ -253,6 +290,7 @@ function parseEntry(item: Record<string, unknown>): (OutboxEntry & { expiresAt: 
     index,
     total,
     message: parsed,
+    ...(carried ? { findings: carried } : {}),
     ...(typeof deliveredAt === 'string' ? { deliveredAt } : {}),
     expiresAt: typeof expiresAt === 'number' ? expiresAt : Number.POSITIVE_INFINITY,
   };
