@@ -127,7 +127,7 @@ function organizationOf(runtime: Runtime): OrganizationDeps {
       'an organization step was sent to a function that is not in organization mode',
     );
   }
-  return runtime.organization;
+  return { ...runtime.organization, warn: (message, details) => logger.warn(message, details) };
 }
 
 /** Logs and counts a run that found its lease held; what the handler returns for it. */
@@ -188,6 +188,7 @@ function pipelineOf(runtime: Runtime): PipelineDeps {
     ...(runtime.state ? { state: runtime.state } : {}),
     ...(runtime.delivery ? { delivery: runtime.delivery } : {}),
     escalationDays: config.escalationDays,
+    warn: (message, details) => logger.warn(message, details),
     notify: {
       clean: config.notifyOnClean,
       mode: config.notifyMode,

@@ -46,6 +46,8 @@ export interface PipelineDeps {
   /** How to tell people: notify mode, clean audits, team routes and mentions (not `dryRun`, not `now`). */
   notify: Omit<NotifyOptions, 'dryRun' | 'now'>;
   escalationDays: number;
+  /** Told when the lease could not be taken or given back for a reason other than another run holding it. */
+  warn?: (message: string, details: Record<string, unknown>) => void;
 }
 
 /** One invocation's identity and clock: who holds the lease, the real time, and the delivery deadline. */
@@ -85,7 +87,9 @@ export function runContext(runId: string, realNow: Date, remainingMs: number): R
 
 /**
  * Runs `body` holding the lease of `scope`, released after it whatever happens; without a delivery store (or
- * when `skip`), runs it without one. Resolves to `Busy` when another run holds the lease.
+ * when `skip`), runs it without one. Resolves to `Busy` when another run holds the lease. When the table cannot
+ * be reached at all the run goes on without a lease (`warn` says why): an alert sent twice is better than none,
+ * and the conditional state writes still keep an older run from overwriting a newer one.
  */
 export async function withLease<T>(
   delivery: DeliveryPort | undefined,
@@ -93,14 +97,26 @@ export async function withLease<T>(
   context: RunContext,
   body: () => Promise<T>,
   skip = false,
+  warn: PipelineDeps['warn'] = () => undefined,
 ): Promise<T | Busy> {
   if (!delivery || skip) return body();
-  const lease = await delivery.acquireLease(scope, context.runId, context.realNow, context.leaseUntil);
+  let lease: Awaited<ReturnType<DeliveryPort['acquireLease']>>;
+  try {
+    lease = await delivery.acquireLease(scope, context.runId, context.realNow, context.leaseUntil);
+  } catch (error) {
+    warn('running without the lease: it could not be taken', { scope, error: (error as Error).message });
+    return body();
+  }
   if (!lease.acquired) return { busy: true, scope, held: lease };
   try {
     return await body();
   } finally {
-    await delivery.releaseLease(scope, context.runId).catch(() => undefined);
+    await delivery.releaseLease(scope, context.runId).catch((error: unknown) => {
+      warn('the lease could not be given back; it expires by itself', {
+        scope,
+        error: (error as Error).message,
+      });
+    });
   }
 }
 
@@ -288,6 +304,7 @@ export async function auditAndDeliver(
       return { report: { ...tracked.report, notifications: outcome.notifications }, delivery: outcome };
     },
     request.dryRun,
+    deps.warn,
   );
 }
 

@@ -53,6 +53,8 @@ export interface OrganizationDeps {
   channels: Channels;
   /** The audit function's name, for the re-audit commands the digest prints. */
   functionName?: string;
+  /** Told when the lease could not be taken or given back (the handler logs it). */
+  warn?: PipelineDeps['warn'];
 }
 
 /** The member accounts to audit: ACTIVE ones, through the reader role, with the include and exclude lists. */
@@ -119,6 +121,7 @@ function pipelineOf(deps: OrganizationDeps): PipelineDeps {
       ...(config.escalationMention ? { escalationMention: config.escalationMention } : {}),
       ...(deps.functionName ? { functionName: deps.functionName } : {}),
     },
+    ...(deps.warn ? { warn: deps.warn } : {}),
   };
 }
 
@@ -148,26 +151,33 @@ export async function auditAccountStep(
   const account: OrgAccount = { accountId: input.accountId, name: input.accountName };
   let result: AccountResult;
   try {
-    const audited = await withLease(deps.delivery, input.accountId, context, async () => {
-      const report = await auditAccount(deps, input.accountId, { now }, shouldStop);
-      const tracked = await trackChanges(report, deps.state, now, {
-        escalationDays: deps.config.escalationDays,
-      });
-      const stateError = (await tracked.commit()) ?? tracked.report.changes?.stateError;
-      const changes = tracked.report.changes;
-      return {
-        ...toAccountResult(tracked.report, account),
-        ...(changes
-          ? {
-              changes: {
-                newFindings: changes.newFindings,
-                resolved: changes.resolved.length,
-                ...(stateError ? { stateError } : {}),
-              },
-            }
-          : {}),
-      };
-    });
+    const audited = await withLease(
+      deps.delivery,
+      input.accountId,
+      context,
+      async () => {
+        const report = await auditAccount(deps, input.accountId, { now }, shouldStop);
+        const tracked = await trackChanges(report, deps.state, now, {
+          escalationDays: deps.config.escalationDays,
+        });
+        const stateError = (await tracked.commit()) ?? tracked.report.changes?.stateError;
+        const changes = tracked.report.changes;
+        return {
+          ...toAccountResult(tracked.report, account),
+          ...(changes
+            ? {
+                changes: {
+                  newFindings: changes.newFindings,
+                  resolved: changes.resolved.length,
+                  ...(stateError ? { stateError } : {}),
+                },
+              }
+            : {}),
+        };
+      },
+      false,
+      deps.warn,
+    );
     result = isBusy(audited) ? failedAccountResult(account, busyMessage(audited), now) : audited;
   } catch (error) {
     result = failedAccountResult(account, describe(error), now);
@@ -199,12 +209,19 @@ export async function notifyStep(
 ): Promise<
   { report: OrganizationReport; notifications: NotificationResults; delivery: DeliveryOutcome } | Busy
 > {
-  return withLease(deps.delivery, ORGANIZATION_SCOPE, context, async () => {
-    const [accounts, results] = await Promise.all([listAccounts(deps), deps.runs.list(runId)]);
-    const report = buildOrganizationReport(runId, now, accounts, results);
-    const pipeline = pipelineOf(deps);
-    const planned = planOrganization(report, deps.channels, { ...pipeline.notify, dryRun: false, now });
-    const delivery = await deliverAndCommit(ORGANIZATION_SCOPE, planned, pipeline, context);
-    return { report, notifications: delivery.notifications, delivery };
-  });
+  return withLease(
+    deps.delivery,
+    ORGANIZATION_SCOPE,
+    context,
+    async () => {
+      const [accounts, results] = await Promise.all([listAccounts(deps), deps.runs.list(runId)]);
+      const report = buildOrganizationReport(runId, now, accounts, results);
+      const pipeline = pipelineOf(deps);
+      const planned = planOrganization(report, deps.channels, { ...pipeline.notify, dryRun: false, now });
+      const delivery = await deliverAndCommit(ORGANIZATION_SCOPE, planned, pipeline, context);
+      return { report, notifications: delivery.notifications, delivery };
+    },
+    false,
+    deps.warn,
+  );
 }
