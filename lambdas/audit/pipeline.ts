@@ -48,6 +48,12 @@ export interface PipelineDeps {
   escalationDays: number;
   /** Told when the lease could not be taken or given back for a reason other than another run holding it. */
   warn?: (message: string, details: Record<string, unknown>) => void;
+  /**
+   * Other stores' writes that belong to an account run's commit (a key index, ...): run at the stage step,
+   * after the state of open findings, before anything is sent, never on a dry run. Each resolves to why it could
+   * not write, or undefined; a reason fails the invocation after delivery, like a state error.
+   */
+  alsoCommit?: ((report: AuditReport) => Promise<string | undefined>)[];
 }
 
 /** One invocation's identity and clock: who holds the lease, the real time, and the delivery deadline. */
