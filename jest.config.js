@@ -11,7 +11,12 @@ const INTEGRATION = [
   '<rootDir>/test/tools/**/*.test.ts',
   '<rootDir>/test/lambdas/faults.test.ts',
   '<rootDir>/test/lambdas/handler-notifications.test.ts',
+  '<rootDir>/test/lambdas/handler-delivery.test.ts',
+  '<rootDir>/test/lambdas/handler-organization-delivery.test.ts',
+  '<rootDir>/test/lambdas/adapters/credential-report-content.test.ts',
+  '<rootDir>/test/lambdas/adapters/delivery-store.test.ts',
   '<rootDir>/test/lambdas/adapters/slack.test.ts',
+  '<rootDir>/test/lambdas/adapters/slack-deadline.test.ts',
   '<rootDir>/test/lambdas/adapters/state-store.test.ts',
   '<rootDir>/test/lambdas/organization/run-store.test.ts',
 ];

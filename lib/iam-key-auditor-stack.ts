@@ -128,7 +128,6 @@ export class IamKeyAuditorStack extends Stack {
     if (state !== false) {
       this.stateTable = new AuditStateTable(this, 'State', state ?? {});
       this.stateTable.connect(fn);
-      if (org) this.stateTable.grantRunResults(fn);
     }
 
     new CfnOutput(this, 'AuditFunctionName', {

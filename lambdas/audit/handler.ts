@@ -1,8 +1,10 @@
 /**
  * The Lambda entry point. A scheduled event runs a full audit; a manual invoke re-audits (named users, live)
  * and returns the report. The event is validated before any AWS call; configuration and clients are built once
- * per container. Both channels are always tried; if one failed, or the audit could not cover every user, the
- * invocation ends in an error after the report was sent, so the function's error alarm sees it.
+ * per container. Every mode goes through one pipeline (`pipeline.ts`): lease, audit, track, stage, deliver,
+ * commit. Both channels are always tried; if one failed, or the audit could not cover every user, the
+ * invocation ends in an error after what could be sent was sent and recorded, so the function's error alarm
+ * sees it. A run that finds another holding its lease ends at once, sends nothing and is not an error.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -16,20 +18,30 @@ import {
   DEFAULT_METRICS_NAMESPACE,
   recordAccountMetric,
   recordAuditMetrics,
+  recordDeliveryMetrics,
   recordOrganizationMetrics,
+  recordRunSkipped,
 } from './metrics';
 import type { NotificationResults } from './domain/notification';
 import {
   auditAccount,
   auditAccountStep,
+  busyMessage,
   listAccountsStep,
   notifyStep,
   type OrganizationDeps,
 } from './organization/steps';
 import type { OrganizationReport } from './domain/organization';
-import { notify, NotificationError } from './notify';
+import { NotificationError } from './notify';
+import {
+  auditAndDeliver,
+  isBusy,
+  runContext,
+  type Busy,
+  type PipelineDeps,
+  type RunContext,
+} from './pipeline';
 import { buildRuntime, type Runtime } from './runtime';
-import { trackChanges } from './track-changes';
 
 const SERVICE_NAME = 'iam-key-auditor';
 
@@ -71,23 +83,36 @@ export function resetRuntime(): void {
 export type StepResult =
   | Awaited<ReturnType<typeof listAccountsStep>>
   | Awaited<ReturnType<typeof auditAccountStep>>
-  | { runId: string; summary: OrganizationReport['summary']; notifications: NotificationResults };
+  | { runId: string; summary: OrganizationReport['summary']; notifications: NotificationResults }
+  | RunSkipped;
 
-export async function handler(event: unknown, context: Context): Promise<AuditReport | StepResult> {
+/** What a run returns when another run holds its lease: it audited and sent nothing, and is not an error. */
+export interface RunSkipped {
+  status: 'skipped';
+  reason: string;
+}
+
+export async function handler(
+  event: unknown,
+  context: Context,
+): Promise<AuditReport | StepResult | RunSkipped> {
   logger.addContext(context);
   try {
-    const invocation = parseInvocation(event);
+    const realNow = new Date();
+    const invocation = parseInvocation(event, realNow);
     const runtime = getRuntime();
-    const reserveMs = reserveForNotifying(context.getRemainingTimeInMillis());
+    const remainingMs = context.getRemainingTimeInMillis();
+    const reserveMs = reserveForNotifying(remainingMs);
     const shouldStop = () => context.getRemainingTimeInMillis() < reserveMs;
+    const run = runContext(context.awsRequestId, realNow, remainingMs);
     if (
       invocation.kind === 'org-list-accounts' ||
       invocation.kind === 'org-audit-account' ||
       invocation.kind === 'org-notify'
     ) {
-      return await runOrganizationStep(invocation, organizationOf(runtime), shouldStop);
+      return await runOrganizationStep(invocation, organizationOf(runtime), shouldStop, run);
     }
-    return await auditAndNotify(invocation, runtime, shouldStop);
+    return await auditAndNotify(invocation, runtime, shouldStop, run);
   } catch (error) {
     logger.error('audit failed', error as Error);
     throw error;
@@ -102,70 +127,117 @@ function organizationOf(runtime: Runtime): OrganizationDeps {
       'an organization step was sent to a function that is not in organization mode',
     );
   }
-  return runtime.organization;
+  return { ...runtime.organization, warn: (message, details) => logger.warn(message, details) };
+}
+
+/** Logs and counts a run that found its lease held; what the handler returns for it. */
+function skipped(busy: Busy): RunSkipped {
+  const reason = busyMessage(busy);
+  logger.info('run skipped: another run holds the lease', { scope: busy.scope, heldUntil: busy.held.until });
+  recordRunSkipped(metrics);
+  return { status: 'skipped', reason };
 }
 
 async function runOrganizationStep(
   invocation: Extract<Invocation, { kind: `org-${string}` }>,
   org: OrganizationDeps,
   shouldStop: () => boolean,
+  run: RunContext,
 ): Promise<StepResult> {
-  const now = new Date();
+  const now = run.realNow;
   if (invocation.kind === 'org-list-accounts') {
     const listed = await listAccountsStep(org, invocation.runId);
     logger.info('organization accounts listed', { runId: listed.runId, accounts: listed.count });
     return listed;
   }
   if (invocation.kind === 'org-audit-account') {
-    const result = await auditAccountStep(org, invocation, now, shouldStop);
+    const result = await auditAccountStep(org, invocation, now, shouldStop, run);
     recordAccountMetric(metrics, result.accountId, result.status === 'failed');
     logger.info('account audited', { runId: invocation.runId, ...result });
     return result;
   }
-  const { report, notifications } = await notifyStep(org, invocation.runId, now);
+  const notified = await notifyStep(org, invocation.runId, now, run);
+  if (isBusy(notified)) return skipped(notified);
+  const { report, notifications, delivery } = notified;
   recordOrganizationMetrics(metrics, report, notifications);
-  logger.info('organization audit complete', { runId: report.runId, summary: report.summary, notifications });
+  recordDeliveryMetrics(metrics, delivery.pending);
+  logger.info('organization audit complete', {
+    runId: report.runId,
+    summary: report.summary,
+    notifications,
+    pendingMessages: delivery.pending,
+    resumedMessages: delivery.resumed,
+    recordError: delivery.recordError,
+  });
   if (Object.values(notifications).some((result) => result.status === 'failed')) {
     throw new NotificationError(notifications);
+  }
+  if (delivery.recordError) {
+    throw new StateError(
+      `the organization digest was sent, but delivery could not be recorded: ${delivery.recordError}`,
+    );
   }
   return { runId: report.runId, summary: report.summary, notifications };
 }
 
-/** One account's audit (this account's, or a member account's in organization mode), sent to the channels. */
+/** The pipeline's dependencies, from the runtime. */
+function pipelineOf(runtime: Runtime): PipelineDeps {
+  const { config } = runtime;
+  return {
+    channels: runtime.channels,
+    ...(runtime.state ? { state: runtime.state } : {}),
+    ...(runtime.delivery ? { delivery: runtime.delivery } : {}),
+    escalationDays: config.escalationDays,
+    warn: (message, details) => logger.warn(message, details),
+    notify: {
+      clean: config.notifyOnClean,
+      mode: config.notifyMode,
+      fullDigestWeekday: config.fullDigestWeekday,
+      teams: config.teams,
+      ...(config.escalationMention ? { escalationMention: config.escalationMention } : {}),
+    },
+  };
+}
+
+/** One account's audit (this account's, or a member account's in organization mode), through the pipeline. */
 async function auditAndNotify(
   invocation: Extract<Invocation, { kind: 'scheduled' | 'manual' }>,
   runtime: Runtime,
   shouldStop: () => boolean,
-): Promise<AuditReport> {
-  const { config, clients, channels, state } = runtime;
+  run: RunContext,
+): Promise<AuditReport | RunSkipped> {
+  const { config, clients } = runtime;
   const started = Date.now();
   const before = clients.iamCalls.snapshot();
-  const now = (invocation.kind === 'manual' && invocation.now) || new Date();
+  // `now` other than the real clock only on a dry run (the event parser makes sure), which writes nothing.
+  const now = (invocation.kind === 'manual' && invocation.dryRun && invocation.now) || run.realNow;
   const request = {
     now,
     users: invocation.kind === 'manual' ? invocation.users : undefined,
     dryRun: invocation.dryRun,
   };
   const accountId = invocation.kind === 'manual' ? invocation.accountId : undefined;
-  const audited = accountId
-    ? await auditAccount(organizationOf(runtime), accountId, request, shouldStop)
-    : await runAudit({ iam: IamGateway.fromClients(clients), config, shouldStop }, request);
-  const tracked = await trackChanges(audited, state, now, { escalationDays: config.escalationDays });
-  const report = tracked.report;
-  report.notifications = await notify(report, channels, {
-    dryRun: report.dryRun,
-    clean: config.notifyOnClean,
-    mode: config.notifyMode,
-    fullDigestWeekday: config.fullDigestWeekday,
-    now,
-    teams: config.teams,
-    escalationMention: config.escalationMention,
-  });
-  const alerted = Object.values(report.notifications).some((result) => result.status === 'sent');
-  const stateSaveError = await tracked.commit(alerted);
+  const iam = IamGateway.fromClients(clients);
+  const outcome = await auditAndDeliver(
+    {
+      accountId: async () => accountId ?? (await iam.accountId()),
+      audit: () =>
+        accountId
+          ? auditAccount(organizationOf(runtime), accountId, request, shouldStop)
+          : runAudit({ iam, config, shouldStop }, request),
+      dryRun: invocation.dryRun,
+      now,
+    },
+    pipelineOf(runtime),
+    run,
+  );
+  if (isBusy(outcome)) return skipped(outcome);
+  const { report, delivery } = outcome;
+  const stateSaveError = delivery.stateSaveError ?? delivery.recordError;
   const iamCalls = callsSince(before, clients.iamCalls.snapshot());
   const durationMs = Date.now() - started;
   recordAuditMetrics(metrics, report, iamCalls, durationMs);
+  if (!report.dryRun) recordDeliveryMetrics(metrics, delivery.pending);
   logger.info('audit complete', {
     invocation: invocation.kind,
     scope: report.scope,
@@ -182,19 +254,21 @@ async function auditAndNotify(
       stateError: report.changes.stateError,
     },
     stateSaveError,
+    pendingMessages: delivery.pending,
+    resumedMessages: delivery.resumed,
     exempted: report.exempted.length,
     durationMs,
     iamCalls: iamCalls.totalCalls,
     iamCallsByAction: iamCalls.calls,
     iamThrottledAttempts: iamCalls.throttled,
   });
-  const failed = Object.values(report.notifications).some((result) => result.status === 'failed');
-  if (failed) throw new NotificationError(report.notifications);
+  const failed = Object.values(delivery.notifications).some((result) => result.status === 'failed');
+  if (failed) throw new NotificationError(delivery.notifications);
   const stateError = report.changes?.stateError ?? stateSaveError;
   if (stateError) {
     throw new StateError(
-      `the report was sent, but the state of open findings is unavailable: ${stateError}; ` +
-        'every finding was shown as new, and will be until the state table answers',
+      `the report was sent, but the state of open findings or of delivery is unavailable: ${stateError}; ` +
+        'findings may show as new, and unrecorded messages may be sent again, until the state table answers',
     );
   }
   if (report.incomplete) {

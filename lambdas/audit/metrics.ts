@@ -25,6 +25,8 @@ export const METRIC = {
   accountAuditFailed: 'AccountAuditFailed',
   accountsAudited: 'AccountsAudited',
   accountsFailed: 'AccountsFailed',
+  runSkipped: 'RunSkipped',
+  deliveryPending: 'DeliveryPending',
 } as const;
 
 export const DEFAULT_METRICS_NAMESPACE = 'IamKeyAuditor';
@@ -109,4 +111,14 @@ function recordNotificationMetrics(metrics: Metrics, notifications: Notification
       .addDimension('Channel', channel)
       .addMetric(METRIC.notificationFailed, MetricUnit.Count, failed);
   }
+}
+
+/** A run that found another holding its lease and ended at once: `RunSkipped` 1. Not a failure. */
+export function recordRunSkipped(metrics: Metrics): void {
+  metrics.addMetric(METRIC.runSkipped, MetricUnit.Count, 1);
+}
+
+/** Messages left pending for the next run (a channel down, or the delivery deadline): `DeliveryPending`. */
+export function recordDeliveryMetrics(metrics: Metrics, pending: number): void {
+  metrics.addMetric(METRIC.deliveryPending, MetricUnit.Count, pending);
 }

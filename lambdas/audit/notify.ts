@@ -1,10 +1,21 @@
 /**
- * Sends an audit's report to its channels. Each channel is attempted whatever became of the other;
- * the result says, per channel, sent / skipped / failed (the reason never holds a secret).
- * Slack gets one digest in the default channel and, for each team with a webhook of its own, one in the team's.
+ * Telling people, for every mode: what to send where (a plan per destination), and sending it.
+ *
+ * - **Plan.** `planAudit` (one account's report) and `planOrganization` (an organization run's report) decide,
+ *   from the notify mode, the clean-audit setting and the team routes, which destinations hear of it: Slack's
+ *   default channel, each team with a webhook of its own (its findings only), and SNS. The messages are built in
+ *   one small place, `render` below, so a new presentation layer is one change.
+ * - **Deliver.** `deliver` sends each destination's messages in order, whatever became of the other channel,
+ *   and reports each message accepted to a recorder as soon as its channel accepted it, so the caller can write
+ *   it down before the next is sent. It stops at a deadline; what was not sent is left for the caller to keep.
+ *
+ * The result says, per channel, sent / skipped / failed (the reason never holds a secret).
  */
+import type { Channel, ChannelResult, CleanAuditMode, NotificationResults } from './domain/notification';
+import { CHANNELS } from './domain/notification';
 import { shouldPostDigest, type NotifyMode } from './domain/changes';
-import type { ChannelResult, CleanAuditMode, NotificationResults } from './domain/notification';
+import { buildOrganizationDigest } from './domain/org-digest';
+import { buildOrganizationSnsMessage } from './domain/org-sns-message';
 import type { TeamRoute } from './domain/owners';
 import { isCleanAudit, type AuditReport } from './domain/report';
 import {
@@ -14,15 +25,29 @@ import {
   type SlackMessage,
 } from './domain/slack-digest';
 import { buildSnsMessage, type SnsMessage } from './domain/sns-message';
+import { findingId, type Finding } from './domain/types';
+import type { AccountResult, OrganizationReport } from './domain/organization';
+
+/** Delivery options a channel's send takes: a deadline (epoch ms), and a hook told of each accepted message. */
+export interface SendOptions {
+  deadlineMs?: number;
+  /** Slack: told, and awaited, as soon as message `index` was accepted. */
+  onSent?: (index: number) => Promise<void> | void;
+}
 
 /** The channels as the engine sees them: each absent when not configured. */
 export interface Channels {
   slack?: {
     /** The webhook URL in the default secret, or in a team's (`secretArn`). */
     webhookUrl: (secretArn?: string) => Promise<string>;
-    post: (url: string, messages: SlackMessage[]) => Promise<{ sent: number }>;
+    post: (url: string, messages: SlackMessage[], options?: SendOptions) => Promise<{ sent: number }>;
   };
-  sns?: { publish: (message: SnsMessage) => Promise<{ messageId: string }> };
+  sns?: {
+    publish: (
+      message: SnsMessage,
+      options?: Pick<SendOptions, 'deadlineMs'>,
+    ) => Promise<{ messageId: string }>;
+  };
 }
 
 export interface NotifyOptions {
@@ -34,6 +59,8 @@ export interface NotifyOptions {
   now?: Date;
   teams?: Record<string, TeamRoute>;
   escalationMention?: string;
+  /** The audit function's name, for the re-audit commands the organization digest prints. */
+  functionName?: string;
 }
 
 /** Thrown after every channel was tried when at least one failed, so the function's error alarm sees it. */
@@ -65,76 +92,94 @@ export async function attempt(run: () => Promise<ChannelResult>): Promise<Channe
   }
 }
 
-/** One Slack destination: whose findings, and the secret holding its webhook (the default one when absent). */
-interface SlackDestination {
+/** Where messages go: `slack` (the default channel), `slack:team:<team>` (a team's own webhook), or `sns`. */
+export interface Destination {
+  key: string;
+  channel: Channel;
+  /** The team of a team destination. */
+  team?: string;
+  /** The name a failure is reported under. */
   name: string;
-  audience?: SlackAudience;
-  secretArn?: string;
 }
 
-function slackDestinations(teams: Record<string, TeamRoute>): SlackDestination[] {
+/** A destination's messages, in order, and the findings they carry (to mark alerted once all were accepted). */
+export interface Plan {
+  destination: Destination;
+  messages: SlackMessage[] | SnsMessage[];
+  findings: { accountId: string; ids: string[] }[];
+}
+
+/** What to send, and per channel why nothing is sent when a channel gets no plan. */
+export interface Planned {
+  plans: Plan[];
+  skipped: Partial<Record<Channel, string>>;
+}
+
+const SNS_DESTINATION: Destination = { key: 'sns', channel: 'sns', name: 'sns' };
+
+function slackDestinations(
+  teams: Record<string, TeamRoute>,
+): { destination: Destination; audience?: SlackAudience }[] {
   const own = Object.entries(teams).filter(([, route]) => route.webhookSecretArn);
+  const routed = own.map(([team]) => team);
   return [
     {
-      name: 'default channel',
-      ...(own.length ? { audience: { exceptTeams: own.map(([team]) => team) } } : {}),
+      destination: { key: 'slack', channel: 'slack', name: 'default channel' },
+      ...(routed.length ? { audience: { exceptTeams: routed } } : {}),
     },
-    ...own.map(([team, route]) => ({
-      name: `team ${team}`,
+    ...routed.map((team): { destination: Destination; audience: SlackAudience } => ({
+      destination: { key: `slack:team:${team}`, channel: 'slack', team, name: `team ${team}` },
       audience: { team },
-      secretArn: route.webhookSecretArn,
     })),
   ];
 }
 
-/** Posts to every destination with something to say; fails naming the destinations that failed. */
-async function postToSlack(
-  report: AuditReport,
-  slack: NonNullable<Channels['slack']>,
-  options: NotifyOptions,
-): Promise<ChannelResult> {
-  const teams = options.teams ?? {};
-  const mentionOf = Object.fromEntries(
-    Object.entries(teams).flatMap(([team, route]) => (route.mention ? [[team, route.mention]] : [])),
-  );
-  let sent = 0;
-  const failures: string[] = [];
-  for (const destination of slackDestinations(teams)) {
-    // A team channel hears only of its own findings; the default channel also says when all is well.
-    if (destination.secretArn && hasNothingToTell(report, destination.audience)) continue;
-    const result = await attempt(async () => {
-      const messages = buildSlackDigest(report, {
-        clean: options.clean,
-        mentions: {
-          teams: mentionOf,
-          ...(options.escalationMention ? { escalation: options.escalationMention } : {}),
-        },
-        ...(destination.audience ? { audience: destination.audience } : {}),
-      });
-      if (messages.length === 0) return { status: 'skipped', reason: 'nothing to post' };
-      const posted = await slack.post(await slack.webhookUrl(destination.secretArn), messages);
-      return { status: 'sent', messages: posted.sent };
-    });
-    if (result.status === 'sent') sent += result.messages;
-    if (result.status === 'failed') failures.push(`${destination.name}: ${result.reason}`);
-  }
-  if (failures.length) return { status: 'failed', reason: failures.join('; ') };
-  return sent > 0
-    ? { status: 'sent', messages: sent }
-    : { status: 'skipped', reason: 'clean audit, set to post nothing' };
+const sameTeam = (a: string | null | undefined, b: string) =>
+  typeof a === 'string' && a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/** The findings a destination's digest carries: a team's own, or (default channel) all but the routed teams'. */
+function findingsFor(findings: readonly Finding[], audience: SlackAudience | undefined): Finding[] {
+  if (!audience) return [...findings];
+  if ('team' in audience) return findings.filter((f) => sameTeam(f.owner, audience.team));
+  return findings.filter((f) => !audience.exceptTeams.some((team) => sameTeam(f.owner, team)));
 }
 
-export async function notify(
-  report: AuditReport,
-  channels: Channels,
-  options: NotifyOptions,
-): Promise<NotificationResults> {
-  const skip = (reason: string): ChannelResult => ({ status: 'skipped', reason });
-  const both = (reason: string) => ({ slack: skip(reason), sns: skip(reason) });
-  if (options.dryRun) return both('dry run');
-  if (isCleanAudit(report) && options.clean === 'silent') {
-    return both('clean audit, set to post nothing');
-  }
+function mentionsOf(options: NotifyOptions) {
+  const teams = Object.fromEntries(
+    Object.entries(options.teams ?? {}).flatMap(([team, route]) =>
+      route.mention ? [[team, route.mention]] : [],
+    ),
+  );
+  return { teams, ...(options.escalationMention ? { escalation: options.escalationMention } : {}) };
+}
+
+// ---- The messages: the one place that renders. Re-point these calls to a new presentation layer. ----
+
+const render = {
+  auditSlack: (report: AuditReport, options: NotifyOptions, audience?: SlackAudience): SlackMessage[] =>
+    buildSlackDigest(report, {
+      clean: options.clean,
+      mentions: mentionsOf(options),
+      ...(audience ? { audience } : {}),
+    }),
+  auditSns: (report: AuditReport): SnsMessage => buildSnsMessage(report),
+  organizationSlack: (report: OrganizationReport, options: NotifyOptions): SlackMessage[] =>
+    buildOrganizationDigest(report, {
+      clean: options.clean,
+      ...(options.functionName ? { functionName: options.functionName } : {}),
+    }),
+  organizationSns: (report: OrganizationReport, options: NotifyOptions): SnsMessage =>
+    buildOrganizationSnsMessage(report, options.functionName ? { functionName: options.functionName } : {}),
+};
+
+// ---- Plans ----
+
+const skipBoth = (reason: string): Planned => ({ plans: [], skipped: { slack: reason, sns: reason } });
+
+/** One account's audit: the default channel, each team with a webhook of its own, and SNS. */
+export function planAudit(report: AuditReport, channels: Channels, options: NotifyOptions): Planned {
+  if (options.dryRun) return skipBoth('dry run');
+  if (isCleanAudit(report) && options.clean === 'silent') return skipBoth('clean audit, set to post nothing');
   if (report.changes && (options.mode ?? 'daily') === 'changes') {
     const decision = shouldPostDigest(
       'changes',
@@ -142,17 +187,303 @@ export async function notify(
       options.now ?? new Date(report.auditedAt),
       options.fullDigestWeekday ?? 1,
     );
-    if (!decision.post) return both(decision.reason ?? 'nothing changed since the last audit');
+    if (!decision.post) return skipBoth(decision.reason ?? 'nothing changed since the last audit');
   }
-  const { slack, sns } = channels;
-  const [slackResult, snsResult] = await Promise.all([
-    slack ? postToSlack(report, slack, options) : skip('not configured'),
-    sns
-      ? attempt(async () => {
-          const { messageId } = await sns.publish(buildSnsMessage(report));
-          return { status: 'sent', messages: 1, detail: messageId };
-        })
-      : skip('not configured'),
-  ]);
-  return { slack: slackResult, sns: snsResult };
+  const plans: Plan[] = [];
+  const skipped: Planned['skipped'] = {};
+  const carried = (findings: Finding[]) => [{ accountId: report.accountId, ids: findings.map(findingId) }];
+  if (channels.slack) {
+    for (const { destination, audience } of slackDestinations(options.teams ?? {})) {
+      // A team channel hears only of its own findings; the default channel also says when all is well.
+      if (destination.team && hasNothingToTell(report, audience)) continue;
+      const messages = render.auditSlack(report, options, audience);
+      if (messages.length === 0) continue;
+      plans.push({ destination, messages, findings: carried(findingsFor(report.findings, audience)) });
+    }
+    if (!plans.some((plan) => plan.destination.channel === 'slack')) {
+      skipped.slack = 'clean audit, set to post nothing';
+    }
+  } else {
+    skipped.slack = 'not configured';
+  }
+  if (channels.sns) {
+    plans.push({
+      destination: SNS_DESTINATION,
+      messages: [render.auditSns(report)],
+      findings: carried(report.findings),
+    });
+  } else {
+    skipped.sns = 'not configured';
+  }
+  return { plans, skipped };
+}
+
+function withoutSummary(account: AccountResult): AccountResult {
+  const copy = { ...account };
+  delete copy.summary;
+  return copy;
+}
+
+/** The organization report with only the findings `keep` selects; accounts left with none are dropped. */
+function organizationFor(
+  report: OrganizationReport,
+  keep: (finding: Finding) => boolean,
+): OrganizationReport {
+  const accounts: AccountResult[] = report.accounts
+    .map((account) => {
+      // Without its summary, an account's counts are those of the findings it keeps.
+      return { ...withoutSummary(account), findings: account.findings.filter(keep), findingsOmitted: 0 };
+    })
+    .filter((account) => account.findings.length > 0);
+  return { ...report, accounts, summary: { ...report.summary, accounts: accounts.length } };
+}
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/**
+ * Whether an organization run posts in `changes` mode: when an account has a new or resolved finding, failed,
+ * or could not read its state, and on the full-digest day.
+ */
+function organizationChanged(
+  report: OrganizationReport,
+  options: NotifyOptions,
+): { post: boolean; reason: string } {
+  const accounts = report.accounts;
+  const newFindings = accounts.reduce((n, a) => n + (a.changes?.newFindings ?? 0), 0);
+  const resolved = accounts.reduce((n, a) => n + (a.changes?.resolved ?? 0), 0);
+  if (newFindings > 0 || resolved > 0) {
+    return { post: true, reason: `${newFindings} new and ${resolved} resolved since the last audit` };
+  }
+  const failed = accounts.filter((a) => a.status === 'failed' || a.changes?.stateError !== undefined).length;
+  if (failed > 0) return { post: true, reason: `${failed} accounts failed or could not read their state` };
+  const weekday = options.fullDigestWeekday ?? 1;
+  if ((options.now ?? new Date(report.auditedAt)).getUTCDay() === weekday) {
+    return { post: true, reason: `${WEEKDAYS[weekday]} is the day of the full digest` };
+  }
+  return { post: false, reason: 'nothing new or resolved since the last audit' };
+}
+
+/**
+ * An organization run: one digest for the default channel (without the findings of teams that have a webhook of
+ * their own), one per such team with its findings across accounts, and one SNS message for everything.
+ */
+export function planOrganization(
+  report: OrganizationReport,
+  channels: Channels,
+  options: NotifyOptions,
+): Planned {
+  if (options.dryRun) return skipBoth('dry run');
+  if ((options.mode ?? 'daily') === 'changes') {
+    const decision = organizationChanged(report, options);
+    if (!decision.post) return skipBoth(decision.reason || 'nothing changed since the last audit');
+  }
+  const carried = (r: OrganizationReport) =>
+    r.accounts
+      .filter((a) => a.status === 'audited' && a.findings.length > 0)
+      .map((a) => ({ accountId: a.accountId, ids: a.findings.map(findingId) }));
+  const plans: Plan[] = [];
+  const skipped: Planned['skipped'] = {};
+  if (channels.slack) {
+    for (const { destination, audience } of slackDestinations(options.teams ?? {})) {
+      const ours = audience ? organizationFor(report, (f) => findingsFor([f], audience).length > 0) : report;
+      // A team hears of its own findings only; the default channel still lists every account.
+      const view = audience && !destination.team ? { ...report, accounts: mergeBack(report, ours) } : ours;
+      if (destination.team && view.accounts.length === 0) continue;
+      const messages = render.organizationSlack(view, options);
+      if (messages.length === 0) continue;
+      plans.push({ destination, messages, findings: carried(view) });
+    }
+    if (!plans.some((plan) => plan.destination.channel === 'slack')) {
+      skipped.slack = 'clean audit, set to post nothing';
+    }
+  } else {
+    skipped.slack = 'not configured';
+  }
+  if (channels.sns) {
+    plans.push({
+      destination: SNS_DESTINATION,
+      messages: [render.organizationSns(report, options)],
+      findings: carried(report),
+    });
+  } else {
+    skipped.sns = 'not configured';
+  }
+  return { plans, skipped };
+}
+
+/**
+ * The default channel's accounts: every account of the run (failed and clean ones included, so the digest still
+ * lists them), each with only the findings not routed to a team.
+ */
+function mergeBack(report: OrganizationReport, own: OrganizationReport): AccountResult[] {
+  const kept = new Map(own.accounts.map((a) => [a.accountId, a]));
+  return report.accounts.map((account) => {
+    const mine = kept.get(account.accountId);
+    if (account.status === 'failed') return account;
+    if (mine) return mine;
+    return { ...withoutSummary(account), findings: [], findingsOmitted: 0 };
+  });
+}
+
+// ---- Delivery ----
+
+/** One message to send: its destination, its place in that destination's digest, and the message. */
+export interface Outgoing {
+  /** A stable id (the outbox's sort key), or any unique string when nothing is recorded. */
+  id: string;
+  destination: Destination;
+  index: number;
+  total: number;
+  message: SlackMessage | SnsMessage;
+  /** On the last message of a destination's digest: the findings it carries, alerted once it is accepted. */
+  findings?: Plan['findings'];
+}
+
+export interface DeliverOptions {
+  /** Epoch ms by which sending must stop. */
+  deadlineMs?: number;
+  /** Team routes, for the webhook secret of a team destination. */
+  teams?: Record<string, TeamRoute>;
+  /** Told, and awaited, of each message as soon as its channel accepted it. Its errors do not stop delivery. */
+  onAccepted?: (message: Outgoing) => Promise<void>;
+}
+
+/** What became of a delivery: per channel, and which messages were accepted. */
+export interface Delivered {
+  results: NotificationResults;
+  accepted: Set<string>;
+  /** Messages not sent (a failure or the deadline stopped their destination): still pending. */
+  left: number;
+}
+
+/**
+ * Sends `outgoing` (in order per destination; Slack destinations one after another, SNS beside them). A
+ * destination that fails stops there: its later messages are left, and its channel is failed, naming it.
+ */
+export async function deliver(
+  outgoing: readonly Outgoing[],
+  channels: Channels,
+  options: DeliverOptions = {},
+): Promise<Delivered> {
+  const accepted = new Set<string>();
+  const byDestination = new Map<string, Outgoing[]>();
+  for (const message of outgoing) {
+    const list = byDestination.get(message.destination.key) ?? [];
+    list.push(message);
+    byDestination.set(message.destination.key, list);
+  }
+  const record = async (message: Outgoing) => {
+    accepted.add(message.id);
+    await options.onAccepted?.(message).catch(() => undefined);
+  };
+  const perChannel = async (channel: Channel): Promise<ChannelResult | undefined> => {
+    const groups = [...byDestination.values()].filter((list) => list[0]!.destination.channel === channel);
+    if (groups.length === 0) return undefined;
+    let sent = 0;
+    let detail: string | undefined;
+    const failures: string[] = [];
+    for (const group of groups) {
+      const destination = group[0]!.destination;
+      const result = await attempt(async () => {
+        if (channel === 'slack') {
+          const slack = channels.slack;
+          if (!slack) return { status: 'failed', reason: 'not configured' };
+          const secretArn = destination.team
+            ? options.teams?.[destination.team]?.webhookSecretArn
+            : undefined;
+          if (destination.team && !secretArn) {
+            return { status: 'failed', reason: `no webhook is configured for team ${destination.team}` };
+          }
+          const url = await slack.webhookUrl(secretArn);
+          // A sender that does not report each message as it goes reports how many it sent, first ones first.
+          const recordFirst = async (count: number) => {
+            for (const message of group.slice(0, count)) if (!accepted.has(message.id)) await record(message);
+          };
+          try {
+            const posted = await slack.post(
+              url,
+              group.map((m) => m.message as SlackMessage),
+              {
+                ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+                onSent: (index) => record(group[index]!),
+              },
+            );
+            await recordFirst(posted.sent);
+            return { status: 'sent', messages: posted.sent };
+          } catch (error) {
+            const sent = (error as { sent?: unknown }).sent;
+            if (typeof sent === 'number') await recordFirst(sent);
+            throw error;
+          }
+        }
+        const sns = channels.sns;
+        if (!sns) return { status: 'failed', reason: 'not configured' };
+        for (const message of group) {
+          const { messageId } = await sns.publish(message.message as SnsMessage, {
+            ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+          });
+          detail = messageId;
+          await record(message);
+        }
+        return { status: 'sent', messages: group.length };
+      });
+      sent += group.filter((m) => accepted.has(m.id)).length;
+      if (result.status === 'failed') failures.push(`${destination.name}: ${result.reason}`);
+    }
+    if (failures.length) return { status: 'failed', reason: failures.join('; ') };
+    return { status: 'sent', messages: sent, ...(channel === 'sns' && detail ? { detail } : {}) };
+  };
+  const [slack, sns] = await Promise.all(CHANNELS.map(perChannel));
+  return {
+    results: {
+      slack: slack ?? { status: 'skipped', reason: 'nothing to post' },
+      sns: sns ?? { status: 'skipped', reason: 'nothing to post' },
+    },
+    accepted,
+    left: outgoing.filter((m) => !accepted.has(m.id)).length,
+  };
+}
+
+/** The plans' messages, numbered per destination; `id` makes each message's id. */
+export function outgoingOf(plans: readonly Plan[], id: (plan: Plan, index: number) => string): Outgoing[] {
+  return plans.flatMap((plan) =>
+    plan.messages.map((message, index) => ({
+      id: id(plan, index),
+      destination: plan.destination,
+      index,
+      total: plan.messages.length,
+      message,
+      ...(index === plan.messages.length - 1 ? { findings: plan.findings } : {}),
+    })),
+  );
+}
+
+/** The results of a delivery, a channel without plans and without pending messages saying why it was skipped. */
+export function withSkips(
+  delivered: NotificationResults,
+  planned: Planned,
+  hadPending: Set<Channel>,
+): NotificationResults {
+  const out = { ...delivered };
+  for (const channel of CHANNELS) {
+    const reason = planned.skipped[channel];
+    if (reason !== undefined && !hadPending.has(channel) && out[channel].status === 'skipped') {
+      out[channel] = { status: 'skipped', reason };
+    }
+  }
+  return out;
+}
+
+/** Sends an audit's report to its channels, with nothing recorded (the CLI and tests without a state table). */
+export async function notify(
+  report: AuditReport,
+  channels: Channels,
+  options: NotifyOptions,
+): Promise<NotificationResults> {
+  const planned = planAudit(report, channels, options);
+  const outgoing = outgoingOf(planned.plans, (plan, index) => `${plan.destination.key}#${index}`);
+  const { results } = await deliver(outgoing, channels, {
+    ...(options.teams ? { teams: options.teams } : {}),
+  });
+  return withSkips(results, planned, new Set());
 }

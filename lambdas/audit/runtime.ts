@@ -8,6 +8,7 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createAwsClients, observed, type AwsClients } from './adapters/aws-clients';
+import { DeliveryStore } from './adapters/delivery-store';
 import { createWebhookUrlReader } from './adapters/secrets';
 import { postSlackMessages } from './adapters/slack';
 import { publishSnsMessage } from './adapters/sns';
@@ -17,6 +18,7 @@ import type { Channels } from './notify';
 import { loadOrganizationConfig } from './organization/config';
 import { RunStore } from './organization/run-store';
 import type { OrganizationDeps } from './organization/steps';
+import type { DeliveryPort } from './pipeline';
 import { ConfigError } from './settings';
 import type { StatePort } from './track-changes';
 
@@ -25,6 +27,8 @@ export interface Runtime {
   clients: AwsClients;
   channels: Channels;
   state?: StatePort;
+  /** The run lease and the delivery outbox, in the state table; absent with it. */
+  delivery?: DeliveryPort;
   /** Organization mode: how to reach the member accounts and where a run keeps their results. */
   organization?: OrganizationDeps;
 }
@@ -38,12 +42,14 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
     const webhookUrl = createWebhookUrlReader(observed(new SecretsManagerClient({ maxAttempts: 5 })));
     channels.slack = {
       webhookUrl: (secretArn) => webhookUrl(secretArn ?? slackWebhookSecretArn),
-      post: (url, messages) => postSlackMessages(url, messages),
+      post: (url, messages, options) => postSlackMessages(url, messages, options),
     };
   }
   if (snsTopicArn) {
     const sns = observed(new SNSClient({ retryMode: 'adaptive', maxAttempts: 5 }));
-    channels.sns = { publish: (message) => publishSnsMessage(sns, snsTopicArn, message) };
+    channels.sns = {
+      publish: (message, options) => publishSnsMessage(sns, snsTopicArn, message, options),
+    };
   }
   const clients = createAwsClients({ maxAttempts: config.maxAttempts, region: env.AWS_REGION });
   const dynamodb = observed(new DynamoDBClient({ maxAttempts: 5 }));
@@ -52,6 +58,7 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
         onSkippedItems: (skipped) => logger.warn('state items skipped', { ...skipped }),
       })
     : undefined;
+  const delivery = stateTableName ? new DeliveryStore(dynamodb, stateTableName) : undefined;
   const org = loadOrganizationConfig(env);
   if (org && !stateTableName) {
     throw new ConfigError(
@@ -63,6 +70,7 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
     clients,
     channels,
     ...(state && { state }),
+    ...(delivery && { delivery }),
     ...(org &&
       stateTableName && {
         organization: {
@@ -78,6 +86,7 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
             ),
           runs: new RunStore(dynamodb, stateTableName),
           ...(state && { state }),
+          ...(delivery && { delivery }),
           channels,
           ...(env.AWS_LAMBDA_FUNCTION_NAME && { functionName: env.AWS_LAMBDA_FUNCTION_NAME }),
         },

@@ -19,8 +19,9 @@ export interface AuditStateTableProps {
 /**
  * The state of open findings between audits: one item per finding (partition key the account id, sort key the
  * finding id), on-demand, point-in-time recovery on, and a TTL attribute so the items of findings nobody sees
- * again disappear. `connect(fn)` names it to the function and grants exactly the two calls the state store makes;
- * `grantRunResults(fn)` the one more the organization run store makes.
+ * again disappear. `connect(fn)` names it to the function and grants exactly the calls the stores make: Query to
+ * read a partition, and the conditional PutItem, UpdateItem and DeleteItem of the state, the run lease, the
+ * delivery outbox and an organization run's results.
  */
 export class AuditStateTable extends Construct {
   readonly table: dynamodb.Table;
@@ -43,21 +44,7 @@ export class AuditStateTable extends Construct {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ReadWriteAuditState',
-        actions: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
-        resources: [this.table.tableArn],
-      }),
-    );
-  }
-
-  /**
-   * Organization mode: lets the function store each account's result of a run (`PutItem`, RunStore.put) beside the
-   * state; reading them back is the Query that `connect` grants.
-   */
-  grantRunResults(fn: lambda.Function): void {
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'StoreOrganizationRunResults',
-        actions: ['dynamodb:PutItem'],
+        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resources: [this.table.tableArn],
       }),
     );

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import {
   InvalidEventError,
   MAX_NAMED_USERS,
@@ -88,17 +89,25 @@ describe('parseInvocation', () => {
     ['dryRun as a number', { dryRun: 1 }, '"dryRun" must be true or false; got 1'],
     [
       'now with month 13',
-      { now: '2026-13-01T00:00:00Z' },
+      { dryRun: true, now: '2026-13-01T00:00:00Z' },
       '"now" must be an ISO 8601 instant such as "2026-11-28T09:00:00Z"; got "2026-13-01T00:00:00Z"',
     ],
-    ['now as a word', { now: 'yesterday' }, 'got "yesterday"'],
-    ['now as a date without a time', { now: '2026-11-28' }, 'got "2026-11-28"'],
-    ['now without a zone', { now: '2026-11-28T09:00:00' }, 'got "2026-11-28T09:00:00"'],
-    ['now as a number', { now: 1795856400000 }, 'got 1795856400000'],
-    ['now on 30 February', { now: '2026-02-30T00:00:00Z' }, 'got "2026-02-30T00:00:00Z"'],
-    ['now on 29 February of a common year', { now: '2026-02-29T12:00:00Z' }, 'got "2026-02-29T12:00:00Z"'],
-    ['now on 31 April', { now: '2026-04-31T10:00:00+02:00' }, 'got "2026-04-31T10:00:00+02:00"'],
-    ['now at hour 25', { now: '2026-11-28T25:00:00Z' }, 'got "2026-11-28T25:00:00Z"'],
+    ['now as a word', { dryRun: true, now: 'yesterday' }, 'got "yesterday"'],
+    ['now as a date without a time', { dryRun: true, now: '2026-11-28' }, 'got "2026-11-28"'],
+    ['now without a zone', { dryRun: true, now: '2026-11-28T09:00:00' }, 'got "2026-11-28T09:00:00"'],
+    ['now as a number', { dryRun: true, now: 1795856400000 }, 'got 1795856400000'],
+    ['now on 30 February', { dryRun: true, now: '2026-02-30T00:00:00Z' }, 'got "2026-02-30T00:00:00Z"'],
+    [
+      'now on 29 February of a common year',
+      { dryRun: true, now: '2026-02-29T12:00:00Z' },
+      'got "2026-02-29T12:00:00Z"',
+    ],
+    [
+      'now on 31 April',
+      { dryRun: true, now: '2026-04-31T10:00:00+02:00' },
+      'got "2026-04-31T10:00:00+02:00"',
+    ],
+    ['now at hour 25', { dryRun: true, now: '2026-11-28T25:00:00Z' }, 'got "2026-11-28T25:00:00Z"'],
     [
       'an array as event',
       [{ users: ['alice'] }],
@@ -194,5 +203,144 @@ describe('organization steps and a named account', () => {
     [{ accountId: 111111111111 }, /"accountId" must be a 12-digit AWS account id; got 111111111111/],
   ])('rejects %j', (event, message) => {
     expect(() => parseInvocation(event)).toThrow(message);
+  });
+});
+
+describe('now is for dry runs (issue 11, case 2)', () => {
+  const REAL_NOW = new Date('2026-11-28T09:00:00Z');
+
+  test.each([
+    ['200 days ago', '2026-05-12T09:00:00Z'],
+    ['1970', '1970-01-01T00:00:00Z'],
+    ['2030', '2030-01-01T00:00:00Z'],
+  ])('is rejected without dryRun: %s', (_label, now) => {
+    expect(errorOf(() => parseInvocation({ now }, REAL_NOW)).message).toMatch(
+      /"now" is only for a dry run: add "dryRun": true/,
+    );
+    expect(errorOf(() => parseInvocation({ now, dryRun: false }, REAL_NOW)).message).toMatch(
+      /only for a dry run/,
+    );
+  });
+
+  test.each([
+    ['1970-01-01T00:00:00Z'],
+    ['2005-12-31T23:59:59Z'],
+    ['2036-11-28T09:00:01Z'],
+    ['9999-12-31T00:00:00Z'],
+    ['0000-01-01T00:00:00Z'],
+  ])('is rejected outside 2006 to ten years ahead: %s', (now) => {
+    expect(errorOf(() => parseInvocation({ now, dryRun: true }, REAL_NOW)).message).toMatch(
+      /"now" must be from 2006-01-01 to 10 years from today \(2036-11-28\)/,
+    );
+  });
+
+  test.each([['2006-01-01T00:00:00Z'], ['2026-05-12T09:00:00Z'], ['2036-11-28T09:00:00Z']])(
+    'is accepted with dryRun inside the window: %s',
+    (now) => {
+      expect(parseInvocation({ now, dryRun: true }, REAL_NOW)).toEqual({
+        kind: 'manual',
+        dryRun: true,
+        now: new Date(now),
+      });
+    },
+  );
+});
+
+describe('validation only ever rejects (issue 11, case 7)', () => {
+  test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(
+    '"organization": %j is an unknown step',
+    (step) => {
+      expect(errorOf(() => parseInvocation({ organization: step, runId: 'r1' })).message).toMatch(
+        /"organization" must be one of list-accounts, audit-account, notify/,
+      );
+    },
+  );
+
+  test('inherited names are not fields: {"runId"} alone is a manual event with an unknown field', () => {
+    const event = JSON.parse('{"__proto__": {"organization": "notify"}, "runId": "r1"}') as unknown;
+    expect(errorOf(() => parseInvocation(event)).name).toBe('InvalidEventError');
+  });
+
+  test('a 5,000-deep array is rejected as too deep', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 5000; i += 1) deep = [deep];
+    expect(errorOf(() => parseInvocation({ users: deep })).message).toMatch(/nested more than 16 deep/);
+  });
+
+  test('a 1 MB value is quoted in at most about 200 characters', () => {
+    const huge = 'x'.repeat(1_000_000);
+    for (const event of [
+      { users: [huge.slice(0, 200_000)] },
+      { now: huge.slice(0, 200_000), dryRun: true },
+      { accountId: huge.slice(0, 200_000) },
+      { dryRun: huge.slice(0, 200_000) },
+      { organization: huge.slice(0, 200_000) },
+      { [huge.slice(0, 100_000)]: 1 },
+      huge,
+    ]) {
+      const error = errorOf(() => parseInvocation(event));
+      expect(error.message.length).toBeLessThan(400);
+    }
+  });
+
+  test('a fuzzed event either parses or is an InvalidEventError, and never quotes more than ~200 characters', () => {
+    const key = fc.oneof(
+      fc.constantFrom(
+        'users',
+        'dryRun',
+        'now',
+        'accountId',
+        'organization',
+        'runId',
+        'accountName',
+        'source',
+        'detail-type',
+        'constructor',
+        '__proto__',
+        'toString',
+      ),
+      fc.string({ maxLength: 12 }),
+    );
+    const leaf = fc.oneof(
+      fc.string({ maxLength: 400 }),
+      fc.constantFrom(
+        'alice',
+        'list-accounts',
+        'audit-account',
+        'notify',
+        'constructor',
+        '__proto__',
+        '2026-11-28T09:00:00Z',
+        '1970-01-01T00:00:00Z',
+        '111111111111',
+        'aws.events',
+        'Scheduled Event',
+      ),
+      fc.boolean(),
+      fc.integer(),
+      fc.double(),
+      fc.constant(null),
+    );
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        leaf,
+        fc.array(tie('node'), { maxLength: 4 }),
+        fc.dictionary(key, tie('node'), { maxKeys: 5 }),
+      ),
+    })).node;
+    const event = fc.oneof(fc.dictionary(key, value, { maxKeys: 6 }), value);
+    fc.assert(
+      fc.property(event, (candidate) => {
+        try {
+          const parsed = parseInvocation(candidate, new Date('2026-11-28T09:00:00Z'));
+          expect(parsed.kind).toMatch(/^(scheduled|manual|org-list-accounts|org-audit-account|org-notify)$/);
+        } catch (error) {
+          expect(error).toBeInstanceOf(InvalidEventError);
+          expect((error as Error).message.length).toBeLessThan(600);
+        }
+      }),
+      { numRuns: 500, seed: 11 },
+    );
   });
 });

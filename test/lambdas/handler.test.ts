@@ -77,7 +77,8 @@ describe('the Lambda handler', () => {
     [{ users: ['alice'], force: true }, /unknown field\(s\) "force"/],
     [{ users: ['alice smith'] }, /invalid IAM user name "alice smith"/],
     [{ users: [] }, /"users" must be a non-empty list/],
-    [{ now: 'yesterday' }, /"now" must be an ISO 8601 instant.*"yesterday"/],
+    [{ now: 'yesterday', dryRun: true }, /"now" must be an ISO 8601 instant.*"yesterday"/],
+    [{ now: '2026-09-01T00:00:00Z' }, /"now" is only for a dry run: add "dryRun": true/],
     [{ dryRun: 'yes' }, /"dryRun" must be true or false; got "yes"/],
     ['alice', /the event must be a JSON object/],
   ])('rejects %j before any AWS call', async (event, message) => {

@@ -195,8 +195,10 @@ describe('IamKeyAuditorStack', () => {
       expect(actions).toEqual(
         [
           ...EXPECTED_IAM_ACTIONS,
-          'dynamodb:BatchWriteItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:PutItem',
           'dynamodb:Query',
+          'dynamodb:UpdateItem',
           'logs:CreateLogStream',
           'logs:PutLogEvents',
           'secretsmanager:GetSecretValue',

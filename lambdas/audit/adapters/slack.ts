@@ -46,6 +46,15 @@ export interface PostSlackOptions {
   minIntervalMs?: number;
   /** The longest `Retry-After` honoured; longer fails with `rate_limited`. Default 60,000 ms. */
   maxRetryAfterMs?: number;
+  /**
+   * Epoch ms by which delivery must have stopped: no message is started after it, and no retry or `Retry-After`
+   * wait that would end after it is begun (the error's code is then `deadline`). Default none.
+   */
+  deadlineMs?: number;
+  /** The clock the deadline is read against; default `Date.now`. */
+  now?: () => number;
+  /** Told, and awaited, as soon as Slack accepted message `index` (0-based), before the next one is sent. */
+  onSent?: (index: number) => Promise<void> | void;
 }
 
 /** A message was not delivered. `sent` messages were delivered before it; the message never holds the URL. */
@@ -155,6 +164,8 @@ export async function postSlackMessages(
   const sleep = options.sleep ?? defaultSleep;
   const minIntervalMs = options.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
+  const clock = options.now ?? Date.now;
+  const deadline = options.deadlineMs ?? Number.POSITIVE_INFINITY;
   const total = messages.length;
   try {
     const { protocol } = new URL(webhookUrl);
@@ -178,9 +189,23 @@ export async function postSlackMessages(
     retryConfig: { retries: 0 },
   });
 
+  const pastDeadline = (waitMs: number, why: string, code = 'deadline', status?: number): void => {
+    if (clock() + waitMs < deadline) return;
+    throw new SlackDeliveryError(
+      `Slack delivery stopped at message ${sent + 1} of ${total} to keep time for recording it (${why}); ` +
+        `${sent} delivered before it, the rest stay pending for the next run`,
+      code === 'deadline' ? code : `deadline (${code})`,
+      sent,
+      status,
+    );
+  };
   let sent = 0;
   for (const message of messages) {
-    if (sent > 0 && minIntervalMs > 0) await sleep(minIntervalMs);
+    if (sent > 0 && minIntervalMs > 0) {
+      pastDeadline(minIntervalMs, 'the delivery deadline');
+      await sleep(minIntervalMs);
+    }
+    pastDeadline(0, 'the delivery deadline');
     for (let attempt = 0; ; attempt += 1) {
       try {
         await webhook.send({
@@ -220,10 +245,18 @@ export async function postSlackMessages(
           );
         }
         const backoff = Math.min(BASE_BACKOFF_MS * 2 ** attempt, MAX_BACKOFF_MS);
-        await sleep(failure.retryAfterMs ?? backoff);
+        const wait = failure.retryAfterMs ?? backoff;
+        pastDeadline(
+          wait,
+          `a ${Math.ceil(wait / 1000)} s wait would pass the delivery deadline`,
+          failure.code,
+          failure.status,
+        );
+        await sleep(wait);
       }
     }
     sent += 1;
+    await options.onSent?.(sent - 1);
   }
   return { sent };
 }

@@ -9,13 +9,21 @@ export class SnsPublishError extends Error {
   override name = 'SnsPublishError';
 }
 
-/** Sends `message` as one Publish with `MessageStructure: 'json'`; resolves to the MessageId SNS gives it. */
+/**
+ * Sends `message` as one Publish with `MessageStructure: 'json'`; resolves to the MessageId SNS gives it.
+ * With `deadlineMs` (epoch ms), the call and the SDK's retries are aborted at that time.
+ */
 export async function publishSnsMessage(
   client: SNSClient,
   topicArn: string,
   message: SnsMessage,
+  options: { deadlineMs?: number } = {},
 ): Promise<{ messageId: string }> {
   let messageId: string | undefined;
+  const left = options.deadlineMs === undefined ? undefined : options.deadlineMs - Date.now();
+  if (left !== undefined && left <= 0) {
+    throw new SnsPublishError(`SNS publish to ${topicArn} not attempted: the delivery deadline has passed`);
+  }
   try {
     const res = await client.send(
       new PublishCommand({
@@ -25,6 +33,7 @@ export async function publishSnsMessage(
         MessageStructure: 'json',
         MessageAttributes: message.attributes,
       }),
+      left === undefined ? {} : { abortSignal: AbortSignal.timeout(left) },
     );
     messageId = res.MessageId;
   } catch (error) {

@@ -1,27 +1,29 @@
 /**
  * The state of open findings between audits, in a DynamoDB table: one item per open finding, keyed by account
- * and finding id, saying when it was first seen, last seen and last alerted.
+ * and finding id, saying when it was first seen, last seen and alerted on each channel. The same table holds the
+ * run lease of each account and the delivery outbox (see `adapters/delivery-store.ts`).
  *
  * Table design (the stack's table uses the constants exported here):
  * - partition key `pk` (S): the account id, so one table can hold several accounts;
  * - sort key `sk` (S): the finding id (`rule|user|key`, `findingId` in domain/types.ts);
  * - `rule`, `userName`, `accessKeyId` (absent for findings without a key), `firstSeenAt`, `lastSeenAt`,
- *   `lastAlertedAt` (absent until alerted): ISO 8601 strings;
+ *   `lastAlertedAt`, `slackAlertedAt`, `snsAlertedAt` (absent until alerted): ISO 8601 strings;
+ * - `observedAt` (N, epoch ms): the audit time of the run that wrote the item. Every write is conditional on it
+ *   being no newer than the writer's, so an older run never overwrites what a newer one wrote;
+ * - `resolvedAt` (S): set instead of deleting a resolved finding (a tombstone, kept 30 days), so a slower,
+ *   older run cannot bring it back;
  * - `expiresAt` (N, epoch seconds): the TTL attribute, `lastSeenAt` + 90 days, so DynamoDB deletes the items of
  *   findings no audit sees again.
  *
- * Reads are one paginated Query of the account's partition (never a Scan); writes are BatchWriteItem in chunks of
- * 25 with bounded retries of unprocessed items. Every failure is a `StateStoreError` whose message names the table
- * and the operation and never contains item values, so the caller can say why in the report.
+ * Reads are one paginated Query of the account's partition (never a Scan); writes are one conditional PutItem or
+ * UpdateItem per item, a few at once. Every failure is a `StateStoreError` whose message names the table and the
+ * operation and never contains item values, so the caller can say why in the report.
  */
 import type { OpenFindingState } from '../domain/changes';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  paginateQuery,
-  type BatchWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateQuery, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mapWithConcurrency } from '../concurrency';
+import type { Channel } from '../domain/notification';
 import { DAY_MS } from '../domain/time';
 import { findingId, RULE_IDS, type RuleId } from '../domain/types';
 
@@ -36,15 +38,25 @@ export const TTL_ATTRIBUTE = 'expiresAt';
 /** An item expires this many days after the finding was last seen. */
 export const STATE_TTL_DAYS = 90;
 
-/** BatchWriteItem takes at most 25 requests. */
-export const BATCH_WRITE_MAX_ITEMS = 25;
-/** Default tries of one batch, the first included, before unprocessed items are an error. */
-export const DEFAULT_MAX_ATTEMPTS = 5;
-/** Default pause before the first retry of unprocessed items; doubled each retry up to `MAX_BACKOFF_MS`. */
-export const DEFAULT_BASE_DELAY_MS = 50;
-const MAX_BACKOFF_MS = 2000;
+/** The attribute every write is conditional on (N, epoch ms of the writer's audit). */
+export const OBSERVED_AT = 'observedAt';
+/** The attribute of a resolved finding's tombstone. */
+export const RESOLVED_AT = 'resolvedAt';
+/** A tombstone expires this many days after the finding was resolved. */
+export const TOMBSTONE_TTL_DAYS = 30;
+/** Conditional writes in flight at once. */
+export const WRITE_CONCURRENCY = 8;
+/** The attribute holding when a channel accepted a message carrying the finding. */
+export const ALERTED_AT: Record<Channel, string> = { slack: 'slackAlertedAt', sns: 'snsAlertedAt' };
 
-export type StateStoreOperation = 'load' | 'save';
+export type StateStoreOperation = 'load' | 'save' | 'mark alerted';
+
+/** What a save wrote, and how many items it left alone because a newer run had written them. */
+export interface SaveResult {
+  written: number;
+  /** Items a newer run wrote since this run read them: left as that run wrote them. */
+  stale: number;
+}
 
 export class StateStoreError extends Error {
   override name = 'StateStoreError';
@@ -68,14 +80,13 @@ export interface SkippedItems {
 }
 
 export interface StateStoreOptions {
-  /** Tries of one batch, the first included, before its unprocessed items are an error. Default 5. */
-  maxAttempts?: number;
-  /** Pause before the first retry; doubled for each later one, at most 2 s. Default 50 ms. */
-  baseDelayMs?: number;
-  /** Injected so tests do not wait. Default: a timer. */
-  sleep?: (ms: number) => Promise<void>;
   /** Told once per load when items were skipped as invalid (the handler logs it). */
   onSkippedItems?: (skipped: SkippedItems) => void;
+}
+
+/** True for DynamoDB's answer to a write whose condition did not hold. */
+export function isConditionFailed(error: unknown): boolean {
+  return (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
 }
 
 export interface LoadOptions {
@@ -98,10 +109,11 @@ interface StateItem {
   firstSeenAt: string;
   lastSeenAt: string;
   lastAlertedAt?: string;
+  slackAlertedAt?: string;
+  snsAlertedAt?: string;
+  [OBSERVED_AT]: number;
   [TTL_ATTRIBUTE]: number;
 }
-
-type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
 const RULES: ReadonlySet<string> = new Set(RULE_IDS);
 
@@ -112,9 +124,6 @@ export function expiresAtFor(lastSeenAt: string): number {
 
 export class StateStore {
   private readonly client: DynamoDBDocumentClient;
-  private readonly maxAttempts: number;
-  private readonly baseDelayMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
   private readonly onSkippedItems: ((skipped: SkippedItems) => void) | undefined;
 
   /** A `DynamoDBClient` is wrapped in a document client; a document client is used as it is. */
@@ -124,20 +133,18 @@ export class StateStore {
     options: StateStoreOptions = {},
   ) {
     this.client = client instanceof DynamoDBDocumentClient ? client : DynamoDBDocumentClient.from(client);
-    this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
-    this.baseDelayMs = Math.max(0, options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS);
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.onSkippedItems = options.onSkippedItems;
   }
 
   /**
    * The open findings of `accountId` from earlier audits: one strongly consistent, paginated Query of the account's
-   * partition. With `userNames`, only those users' findings (filtered here: ids start with the rule, not the user).
-   * Items that are not valid state are skipped and counted (`onSkippedItems`), not returned.
+   * partition. With `userNames`, only those users' findings, matched without regard to case (IAM user names are
+   * case-insensitive). Tombstones of resolved findings are not open findings; items that are not valid state are
+   * skipped and counted (`onSkippedItems`), not returned.
    */
   async load(accountId: string, options: LoadOptions = {}): Promise<OpenFindingState[]> {
     requireAccountId(accountId, this.tableName, 'load');
-    const users = options.userNames ? new Set(options.userNames) : undefined;
+    const users = options.userNames ? new Set(options.userNames.map((u) => u.toLowerCase())) : undefined;
     if (users?.size === 0) return [];
     const nowSeconds = options.now ? Math.floor(options.now.getTime() / 1000) : undefined;
 
@@ -149,8 +156,9 @@ export class StateStore {
     }
     const { skipped, reasons } = partition;
     const states = partition.items
+      .filter((parsed) => !parsed.resolved)
       .filter((parsed) => nowSeconds === undefined || parsed.expiresAt > nowSeconds)
-      .filter((parsed) => !users || users.has(parsed.state.userName))
+      .filter((parsed) => !users || users.has(parsed.state.userName.toLowerCase()))
       .map((parsed) => parsed.state);
     if (skipped > 0) {
       this.onSkippedItems?.({ tableName: this.tableName, count: skipped, reasons });
@@ -159,54 +167,116 @@ export class StateStore {
   }
 
   /**
-   * Writes `upserts` (whole items, replacing any earlier state of the same id) and deletes the items of the ids
-   * in `deletes`, for `accountId`. An id both upserted and deleted is upserted: keeping state loses nothing, and a
-   * finding's state that is no longer needed expires by TTL. Every upsert is checked before anything is written.
-   * Batches are written in order; if one fails, the batches before it stay written.
+   * Writes `upserts` (whole items, replacing any earlier state of the same id) and turns the items of the ids in
+   * `deletes` into tombstones, for `accountId`, as seen by the audit at `observedAt`. Each write is conditional:
+   * an item a newer audit wrote is left as it is (counted in `stale`), so an older run never overwrites a newer
+   * one, nor brings back a finding a newer run resolved. An id both upserted and deleted is upserted. Every upsert
+   * is checked before anything is written.
    */
-  async save(accountId: string, upserts: OpenFindingState[], deletes: string[]): Promise<void> {
+  async save(
+    accountId: string,
+    upserts: OpenFindingState[],
+    deletes: string[],
+    options: { observedAt?: Date } = {},
+  ): Promise<SaveResult> {
     requireAccountId(accountId, this.tableName, 'save');
-    const requests = new Map<string, WriteRequest>();
+    const observedAt = (options.observedAt ?? new Date()).getTime();
+    const puts = new Map<string, StateItem>();
+    for (const state of upserts) puts.set(state.id, toItem(accountId, state, observedAt, this.tableName));
+    const tombstones = new Set<string>();
     for (const id of deletes) {
       if (typeof id !== 'string' || id === '') {
         throw new StateStoreError(this.tableName, 'save', 'a finding id to delete is empty');
       }
-      requests.set(id, { DeleteRequest: { Key: { [PARTITION_KEY]: accountId, [SORT_KEY]: id } } });
+      if (!puts.has(id)) tombstones.add(id);
     }
-    for (const state of upserts) {
-      requests.set(state.id, { PutRequest: { Item: toItem(accountId, state, this.tableName) } });
-    }
-
-    const all = [...requests.values()];
-    for (let start = 0; start < all.length; start += BATCH_WRITE_MAX_ITEMS) {
-      await this.writeBatch(all.slice(start, start + BATCH_WRITE_MAX_ITEMS));
-    }
-  }
-
-  /** One BatchWriteItem, then its unprocessed items again with exponential backoff, `maxAttempts` tries in all. */
-  private async writeBatch(batch: WriteRequest[]): Promise<void> {
-    let pending = batch;
-    for (let attempt = 1; ; attempt += 1) {
-      let unprocessed: WriteRequest[];
+    const names = { '#obs': OBSERVED_AT };
+    const newerThanMine = 'attribute_not_exists(#obs) OR #obs <= :obs';
+    const writes: (() => Promise<void>)[] = [
+      ...[...puts.values()].map(
+        (Item) => () =>
+          this.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item,
+              ConditionExpression: newerThanMine,
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: { ':obs': observedAt },
+            }),
+          ),
+      ),
+      ...[...tombstones].map(
+        (id) => () =>
+          this.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { [PARTITION_KEY]: accountId, [SORT_KEY]: id },
+              UpdateExpression: 'SET #obs = :obs, #res = :res, #ttl = :ttl',
+              ConditionExpression: `attribute_exists(#pk) AND (${newerThanMine})`,
+              ExpressionAttributeNames: {
+                ...names,
+                '#pk': PARTITION_KEY,
+                '#res': RESOLVED_AT,
+                '#ttl': TTL_ATTRIBUTE,
+              },
+              ExpressionAttributeValues: {
+                ':obs': observedAt,
+                ':res': new Date(observedAt).toISOString(),
+                ':ttl': Math.floor((observedAt + TOMBSTONE_TTL_DAYS * DAY_MS) / 1000),
+              },
+            }),
+          ),
+      ),
+    ];
+    let stale = 0;
+    await mapWithConcurrency(writes, WRITE_CONCURRENCY, async (write) => {
       try {
-        const res = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
-        );
-        unprocessed = unprocessedOf(res.UnprocessedItems, this.tableName);
+        await write();
       } catch (error) {
+        if (isConditionFailed(error)) {
+          stale += 1;
+          return;
+        }
         throw new StateStoreError(this.tableName, 'save', describeDynamoDbError(error), { cause: error });
       }
-      if (unprocessed.length === 0) return;
-      if (attempt >= this.maxAttempts) {
-        throw new StateStoreError(
-          this.tableName,
-          'save',
-          `${unprocessed.length} of ${batch.length} items of a batch were still unprocessed after ${attempt} tries`,
+    });
+    return { written: writes.length - stale, stale };
+  }
+
+  /**
+   * Records that `channel` accepted, at `at`, a message carrying the findings `ids` of `accountId`. An item that
+   * is gone or resolved meanwhile is left alone.
+   */
+  async markAlerted(accountId: string, ids: readonly string[], channel: Channel, at: Date): Promise<void> {
+    requireAccountId(accountId, this.tableName, 'mark alerted');
+    await mapWithConcurrency([...new Set(ids)], WRITE_CONCURRENCY, async (id) => {
+      try {
+        await this.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { [PARTITION_KEY]: accountId, [SORT_KEY]: id },
+            UpdateExpression: 'SET #ch = :at, #last = :at',
+            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#res)',
+            ExpressionAttributeNames: {
+              '#ch': ALERTED_AT[channel],
+              '#last': 'lastAlertedAt',
+              '#pk': PARTITION_KEY,
+              '#res': RESOLVED_AT,
+            },
+            ExpressionAttributeValues: { ':at': at.toISOString() },
+          }),
         );
+      } catch (error) {
+        if (isConditionFailed(error)) return;
+        throw new StateStoreError(this.tableName, 'mark alerted', describeDynamoDbError(error), {
+          cause: error,
+        });
       }
-      pending = unprocessed;
-      await this.sleep(Math.min(this.baseDelayMs * 2 ** (attempt - 1), MAX_BACKOFF_MS));
-    }
+    });
+  }
+
+  private async send(command: PutCommand | UpdateCommand): Promise<void> {
+    await this.client.send(command as PutCommand);
   }
 }
 
@@ -283,16 +353,12 @@ export function describeDynamoDbError(error: unknown): string {
   }
 }
 
-function unprocessedOf(
-  unprocessed: Record<string, WriteRequest[]> | undefined,
+function toItem(
+  accountId: string,
+  state: OpenFindingState,
+  observedAt: number,
   tableName: string,
-): WriteRequest[] {
-  if (!unprocessed) return [];
-  const requests = unprocessed[tableName];
-  return Array.isArray(requests) ? requests : [];
-}
-
-function toItem(accountId: string, state: OpenFindingState, tableName: string): StateItem {
+): StateItem {
   const invalid = (what: string): never => {
     throw new StateStoreError(tableName, 'save', `a finding's state has ${what}`);
   };
@@ -312,16 +378,26 @@ function toItem(accountId: string, state: OpenFindingState, tableName: string): 
     userName: state.userName,
     firstSeenAt: state.firstSeenAt,
     lastSeenAt: state.lastSeenAt,
+    [OBSERVED_AT]: observedAt,
     [TTL_ATTRIBUTE]: expiresAtFor(state.lastSeenAt),
   };
   // Optional attributes are left out, not written as null: the document client refuses undefined values.
   if (state.accessKeyId !== undefined && state.accessKeyId !== '') item.accessKeyId = state.accessKeyId;
   if (state.lastAlertedAt !== undefined) item.lastAlertedAt = state.lastAlertedAt;
+  for (const channel of ['slack', 'sns'] as const) {
+    const at = state.alertedAt?.[channel];
+    if (at !== undefined) {
+      if (!isInstant(at)) invalid(`an invalid ${ALERTED_AT[channel]}`);
+      item[ALERTED_AT[channel] as 'slackAlertedAt' | 'snsAlertedAt'] = at;
+    }
+  }
   return item;
 }
 
-/** The state in a stored item and its TTL, or the reason it is not valid state. */
-function parseItem(item: Record<string, unknown>): { state: OpenFindingState; expiresAt: number } | string {
+/** The state in a stored item, its TTL and whether it is a tombstone, or the reason it is not valid state. */
+function parseItem(
+  item: Record<string, unknown>,
+): { state: OpenFindingState; expiresAt: number; resolved: boolean } | string {
   const id = item[SORT_KEY];
   const { rule, userName, accessKeyId, firstSeenAt, lastSeenAt, lastAlertedAt } = item;
   const expiresAt = item[TTL_ATTRIBUTE];
@@ -336,8 +412,15 @@ function parseItem(item: Record<string, unknown>): { state: OpenFindingState; ex
   const state: OpenFindingState = { id, rule: rule as RuleId, userName, firstSeenAt, lastSeenAt };
   if (accessKeyId !== undefined && accessKeyId !== '') state.accessKeyId = accessKeyId;
   if (lastAlertedAt !== undefined) state.lastAlertedAt = lastAlertedAt;
+  for (const channel of ['slack', 'sns'] as const) {
+    const at = item[ALERTED_AT[channel]];
+    if (at === undefined) continue;
+    if (!isInstant(at)) return `invalid ${ALERTED_AT[channel]}`;
+    state.alertedAt = { ...state.alertedAt, [channel]: at };
+  }
   if (id !== findingId(state)) return `${SORT_KEY} does not match rule, userName and accessKeyId`;
   return {
+    resolved: item[RESOLVED_AT] !== undefined,
     state,
     expiresAt:
       typeof expiresAt === 'number' && Number.isFinite(expiresAt) ? expiresAt : expiresAtFor(lastSeenAt),

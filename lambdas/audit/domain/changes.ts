@@ -3,6 +3,7 @@
  * were resolved, and whether the digest should be posted. Pure: the state of earlier audits and `now` are passed
  * in, and what to write back is returned.
  */
+import type { Channel } from './notification';
 import { calendarDaysBetween } from './time';
 import {
   findingId,
@@ -24,8 +25,10 @@ export interface OpenFindingState {
   firstSeenAt: string;
   /** ISO 8601 instant of the latest audit that saw the finding. */
   lastSeenAt: string;
-  /** ISO 8601 instant the finding was last alerted, absent if never. */
+  /** ISO 8601 instant the finding was last alerted on any channel, absent if never. */
   lastAlertedAt?: string;
+  /** Per channel, when it last accepted a message carrying the finding; absent for a channel that never did. */
+  alertedAt?: Partial<Record<Channel, string>>;
 }
 
 /** What to write back to the state: items to put whole, and ids to delete. */
@@ -53,7 +56,7 @@ export interface DiffOptions {
   escalationDays: number;
   /**
    * A manual re-audit of named users: only these users' state is updated or resolved; the state of everyone else
-   * is left as it is. Absent: the whole account.
+   * is left as it is. Matched without regard to case, as IAM matches user names. Absent: the whole account.
    */
   scopeUsers?: readonly string[];
   /** Users the audit did not reach (it stopped early): their state is left as it is, never resolved. */
@@ -93,10 +96,10 @@ export function diffFindings(
   options: DiffOptions,
 ): Diff {
   const nowIso = now.toISOString();
-  const scope = options.scopeUsers ? new Set(options.scopeUsers) : null;
+  const scope = options.scopeUsers ? new Set(options.scopeUsers.map((u) => u.toLowerCase())) : null;
   const notAudited = new Set(options.notAuditedUsers ?? []);
   const writable = (userName: string): boolean =>
-    (!scope || scope.has(userName)) && !notAudited.has(userName);
+    (!scope || scope.has(userName.toLowerCase())) && !notAudited.has(userName);
   const before = new Map(previous.map((state) => [state.id, state]));
 
   const findings: Finding[] = [];
@@ -114,6 +117,7 @@ export function diffFindings(
         firstSeenAt,
         lastSeenAt: nowIso,
         ...(prior?.lastAlertedAt ? { lastAlertedAt: prior.lastAlertedAt } : {}),
+        ...(prior?.alertedAt ? { alertedAt: prior.alertedAt } : {}),
       });
     }
     if (finding.rule === 'exemption-expired' && prior) continue;

@@ -30,6 +30,8 @@ export interface AccountResult {
   findingsOmitted: number;
   exempted: number;
   incomplete?: { usersNotAudited: number };
+  /** What changed since the account's previous audit (absent without a state table): for `notifyMode: changes`. */
+  changes?: { newFindings: number; resolved: number; stateError?: string };
 }
 
 /** The organization report: the aggregate step's return value, and what the digest and SNS message render. */

@@ -2,6 +2,11 @@
  * The three steps of an organization run, each one invocation of the audit function from the state machine:
  * list the accounts; audit one account (assuming its read-only role) and store its result under the run; read
  * every result back, aggregate, and notify once. One account's failure is that account's result, never the run's.
+ *
+ * They go through the same pipeline as a single-account run (`pipeline.ts`): the audit step holds the account's
+ * lease and writes what the audit saw (never "alerted"); the notify step holds the organization's lease, sends
+ * what is pending and the organization digest through the outbox, and marks each account's findings alerted on a
+ * channel only once that channel accepted the digest. Team routes and the notify mode apply as in single mode.
  */
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -12,10 +17,19 @@ import type { AuditConfig } from '../config';
 import type { NotificationResults } from '../domain/notification';
 import type { AuditReport } from '../domain/report';
 import { runAudit } from '../engine';
-import { attempt, type Channels } from '../notify';
+import { planOrganization, type Channels } from '../notify';
+import {
+  deliverAndCommit,
+  isBusy,
+  ORGANIZATION_SCOPE,
+  withLease,
+  type Busy,
+  type DeliveryOutcome,
+  type DeliveryPort,
+  type PipelineDeps,
+  type RunContext,
+} from '../pipeline';
 import { trackChanges, type StatePort } from '../track-changes';
-import { buildOrganizationDigest } from '../domain/org-digest';
-import { buildOrganizationSnsMessage } from '../domain/org-sns-message';
 import { buildOrganizationReport, failedAccountResult, toAccountResult } from './account-result';
 import { listAuditableAccounts, requireListed, reuseFor } from './accounts';
 import { assumeAuditRole } from './assume-role';
@@ -34,9 +48,13 @@ export interface OrganizationDeps {
   organizationsFor: (credentials: AwsCredentialIdentity) => OrganizationsClient;
   runs: Pick<RunStore, 'put' | 'list'>;
   state?: StatePort;
+  /** The lease and the outbox (the state table); absent in tests that do not need them. */
+  delivery?: DeliveryPort;
   channels: Channels;
   /** The audit function's name, for the re-audit commands the digest prints. */
   functionName?: string;
+  /** Told when the lease could not be taken or given back (the handler logs it). */
+  warn?: PipelineDeps['warn'];
 }
 
 /** The member accounts to audit: ACTIVE ones, through the reader role, with the include and exclude lists. */
@@ -106,26 +124,80 @@ function describe(error: unknown): string {
   return e.name === 'AccountAccessError' ? e.message : `${e.name}: ${e.message}`;
 }
 
+/** The pipeline's dependencies for an organization's run. */
+function pipelineOf(deps: OrganizationDeps): PipelineDeps {
+  const { config } = deps;
+  return {
+    channels: deps.channels,
+    ...(deps.state ? { state: deps.state } : {}),
+    ...(deps.delivery ? { delivery: deps.delivery } : {}),
+    escalationDays: config.escalationDays,
+    notify: {
+      clean: config.notifyOnClean,
+      mode: config.notifyMode,
+      fullDigestWeekday: config.fullDigestWeekday,
+      teams: config.teams,
+      ...(config.escalationMention ? { escalationMention: config.escalationMention } : {}),
+      ...(deps.functionName ? { functionName: deps.functionName } : {}),
+    },
+    ...(deps.warn ? { warn: deps.warn } : {}),
+  };
+}
+
+/** A run context for callers that have none (tests): the real clock, 15 minutes. */
+function defaultContext(now: Date): RunContext {
+  return {
+    runId: `run-${now.getTime()}`,
+    realNow: now,
+    deadlineMs: now.getTime() + 14 * 60_000,
+    leaseUntil: new Date(now.getTime() + 16 * 60_000),
+  };
+}
+
 /**
  * Step 2: audits one account and stores its result under the run; a failure (role missing, AccessDenied,
- * throttled) becomes the account's failed result. Returns only what the Map needs.
+ * throttled) becomes the account's failed result, and so does another run holding the account's lease. The
+ * state records what the audit saw; the findings are marked alerted only by the notify step, once delivered.
+ * Returns only what the Map needs.
  */
 export async function auditAccountStep(
   deps: OrganizationDeps,
   input: { runId: string; accountId: string; accountName: string },
   now: Date,
   shouldStop?: () => boolean,
+  context: RunContext = defaultContext(now),
 ): Promise<{ accountId: string; status: AccountResult['status']; error?: string }> {
   const account: OrgAccount = { accountId: input.accountId, name: input.accountName };
   let result: AccountResult;
   try {
-    const report = await auditAccount(deps, input.accountId, { now }, shouldStop);
-    const tracked = await trackChanges(report, deps.state, now, {
-      escalationDays: deps.config.escalationDays,
-    });
-    // The organization digest goes out at the end of the run; the findings count as alerted from here.
-    await tracked.commit(true);
-    result = toAccountResult(tracked.report, account);
+    const audited = await withLease(
+      deps.delivery,
+      input.accountId,
+      context,
+      async () => {
+        const report = await auditAccount(deps, input.accountId, { now }, shouldStop);
+        const tracked = await trackChanges(report, deps.state, now, {
+          escalationDays: deps.config.escalationDays,
+        });
+        const stateError = (await tracked.commit()) ?? tracked.report.changes?.stateError;
+        const changes = tracked.report.changes;
+        return {
+          ...toAccountResult(tracked.report, account),
+          ...(changes
+            ? {
+                changes: {
+                  newFindings: changes.newFindings,
+                  resolved: changes.resolved.length,
+                  ...(stateError ? { stateError } : {}),
+                },
+              }
+            : {}),
+        };
+      },
+      false,
+      deps.warn,
+    );
+    result = isBusy(audited) ? failedAccountResult(account, busyMessage(audited), now) : audited;
   } catch (error) {
     result = failedAccountResult(account, describe(error), now);
   }
@@ -137,33 +209,38 @@ export async function auditAccountStep(
   };
 }
 
-/** Step 3: reads every account's result, builds the organization report and sends it, once, to each channel. */
+/** What a run says when another holds the lease of its scope. */
+export function busyMessage(busy: Busy): string {
+  const until = busy.held.until ? ` until ${busy.held.until}` : '';
+  return `another run of ${busy.scope} holds its lease${until}; this one ended without auditing or sending anything`;
+}
+
+/**
+ * Step 3: reads every account's result, builds the organization report and sends it through the pipeline, once,
+ * holding the organization's lease; each account's findings are marked alerted on a channel only once that
+ * channel accepted the digest.
+ */
 export async function notifyStep(
   deps: OrganizationDeps,
   runId: string,
   now: Date,
-): Promise<{ report: OrganizationReport; notifications: NotificationResults }> {
-  const [accounts, results] = await Promise.all([listAccounts(deps), deps.runs.list(runId)]);
-  const report = buildOrganizationReport(runId, now, accounts, results);
-  const { slack, sns } = deps.channels;
-  const clean = deps.config.notifyOnClean;
-  const [slackResult, snsResult] = await Promise.all([
-    slack
-      ? attempt(async () => {
-          const messages = buildOrganizationDigest(report, { clean, functionName: deps.functionName });
-          if (messages.length === 0) return { status: 'skipped', reason: 'clean audit, set to post nothing' };
-          const { sent } = await slack.post(await slack.webhookUrl(), messages);
-          return { status: 'sent', messages: sent };
-        })
-      : { status: 'skipped' as const, reason: 'not configured' },
-    sns
-      ? attempt(async () => {
-          const { messageId } = await sns.publish(
-            buildOrganizationSnsMessage(report, deps.functionName ? { functionName: deps.functionName } : {}),
-          );
-          return { status: 'sent', messages: 1, detail: messageId };
-        })
-      : { status: 'skipped' as const, reason: 'not configured' },
-  ]);
-  return { report, notifications: { slack: slackResult, sns: snsResult } };
+  context: RunContext = defaultContext(now),
+): Promise<
+  { report: OrganizationReport; notifications: NotificationResults; delivery: DeliveryOutcome } | Busy
+> {
+  return withLease(
+    deps.delivery,
+    ORGANIZATION_SCOPE,
+    context,
+    async () => {
+      const [accounts, results] = await Promise.all([listAccounts(deps), deps.runs.list(runId)]);
+      const report = buildOrganizationReport(runId, now, accounts, results);
+      const pipeline = pipelineOf(deps);
+      const planned = planOrganization(report, deps.channels, { ...pipeline.notify, dryRun: false, now });
+      const delivery = await deliverAndCommit(ORGANIZATION_SCOPE, planned, pipeline, context);
+      return { report, notifications: delivery.notifications, delivery };
+    },
+    false,
+    deps.warn,
+  );
 }
