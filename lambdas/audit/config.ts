@@ -18,6 +18,7 @@ import {
 import type { CleanAuditMode } from './domain/notification';
 import { DEFAULT_TEAM_TAG_KEY, validateTeams, type TeamRoute } from './domain/owners';
 import type { Exemption } from './domain/types';
+import { DEFAULT_KEY_INDEX_MAX_AGE_DAYS, MAX_KEY_INDEX_MAX_AGE_DAYS } from './domain/key-index';
 import type { RuleSettings } from './domain/types';
 
 export interface AuditConfig {
@@ -46,6 +47,11 @@ export interface AuditConfig {
   exemptions: Exemption[];
   /** The longest an exemption may run, in days from the audit. Default 180. */
   maxExemptionDays: number;
+  /**
+   * The key index (kept in the state table) is used for at most this many days after every flagged user was last
+   * verified live; an older one is ignored, so a full verification happens at least this often. Default 7.
+   */
+  keyIndexMaxAgeDays: number;
 }
 
 /** A Slack mention: a user group (`<!subteam^S0123>`) or a user (`<@U0123>`). */
@@ -65,6 +71,7 @@ export const DEFAULT_AUDIT_OPTIONS = {
   escalationDays: DEFAULT_ESCALATION_DAYS,
   teamTagKey: DEFAULT_TEAM_TAG_KEY,
   maxExemptionDays: DEFAULT_MAX_EXEMPTION_DAYS,
+  keyIndexMaxAgeDays: DEFAULT_KEY_INDEX_MAX_AGE_DAYS,
 } as const;
 
 /** The environment variable names, one per setting. */
@@ -87,6 +94,7 @@ export const ENV = {
   teams: 'TEAMS',
   exemptions: 'EXEMPTIONS',
   maxExemptionDays: 'MAX_EXEMPTION_DAYS',
+  keyIndexMaxAgeDays: 'KEY_INDEX_MAX_AGE_DAYS',
   slackWebhookSecretArn: 'SLACK_WEBHOOK_SECRET_ARN',
   snsTopicArn: 'SNS_TOPIC_ARN',
   stateTableName: 'STATE_TABLE_NAME',
@@ -116,6 +124,7 @@ export function configToEnv(config: AuditConfig): Record<string, string> {
       ? { [ENV.exemptions]: JSON.stringify(config.exemptions.map(exemptionProps)) }
       : {}),
     [ENV.maxExemptionDays]: String(config.maxExemptionDays),
+    [ENV.keyIndexMaxAgeDays]: String(config.keyIndexMaxAgeDays),
   };
 }
 
@@ -159,6 +168,7 @@ export interface AuditConfigInput extends RuleSettingsInput {
   teams?: Record<string, TeamRoute>;
   exemptions?: readonly ExemptionProps[];
   maxExemptionDays?: number;
+  keyIndexMaxAgeDays?: number;
 }
 
 /** Runs a validator that throws plain Errors, turning them into ConfigErrors. */
@@ -212,6 +222,12 @@ export function validateAuditConfig(input: AuditConfigInput = {}): AuditConfig {
       input.maxExemptionDays ?? DEFAULT_AUDIT_OPTIONS.maxExemptionDays,
       1,
       3650,
+    ),
+    keyIndexMaxAgeDays: wholeNumber(
+      'keyIndexMaxAgeDays',
+      input.keyIndexMaxAgeDays ?? DEFAULT_AUDIT_OPTIONS.keyIndexMaxAgeDays,
+      0,
+      MAX_KEY_INDEX_MAX_AGE_DAYS,
     ),
   };
 }
@@ -279,6 +295,7 @@ export function loadAuditConfig(env: NodeJS.ProcessEnv): AuditConfig {
     teams: readJson(env, ENV.teams, 'an object of teams'),
     exemptions: readJson(env, ENV.exemptions, 'a list of exemptions'),
     maxExemptionDays: readNumber(env, ENV.maxExemptionDays),
+    keyIndexMaxAgeDays: readNumber(env, ENV.keyIndexMaxAgeDays),
   });
 }
 

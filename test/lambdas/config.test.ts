@@ -22,6 +22,7 @@ const DEFAULTS: AuditConfig = {
   teams: {},
   exemptions: [],
   maxExemptionDays: 180,
+  keyIndexMaxAgeDays: 7,
 };
 
 const CUSTOM: AuditConfig = validateAuditConfig({
@@ -73,6 +74,7 @@ describe('validateAuditConfig', () => {
       escalationDays: 14,
       teamTagKey: 'team',
       maxExemptionDays: 180,
+      keyIndexMaxAgeDays: 7,
     });
   });
 
@@ -129,6 +131,7 @@ describe('loadAuditConfig', () => {
       TEAMS: '{"payments":{"mention":"<!subteam^S0PAY>"}}',
       EXEMPTIONS: '[{"user":"bob","until":"2027-01-01","reason":"migrating to roles"}]',
       MAX_EXEMPTION_DAYS: '90',
+      KEY_INDEX_MAX_AGE_DAYS: '3',
     });
     expect(config).toEqual({
       settings: {
@@ -151,6 +154,7 @@ describe('loadAuditConfig', () => {
       teams: { payments: { mention: '<!subteam^S0PAY>' } },
       exemptions: [{ userName: 'bob', until: '2027-01-01', reason: 'migrating to roles', source: 'props' }],
       maxExemptionDays: 90,
+      keyIndexMaxAgeDays: 3,
     });
   });
 
