@@ -9,7 +9,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { IamGateway } from './adapters/iam';
 import type { AuditReport } from './domain/report';
-import { runAudit } from './engine';
+import { audit } from './engine';
+import { saveKeyIndex } from './adapters/key-index-store';
 import { InvalidEventError, parseInvocation, type Invocation } from './event';
 import {
   callsSince,
@@ -147,9 +148,13 @@ async function auditAndNotify(
     dryRun: invocation.dryRun,
   };
   const accountId = invocation.kind === 'manual' ? invocation.accountId : undefined;
-  const audited = accountId
+  const iam = IamGateway.fromClients(clients);
+  // Key index (issue 15): loaded before the audit (a member account's by auditAccount), saved after the commit.
+  const keyIndex =
+    !accountId && runtime.keyIndex ? await runtime.keyIndex.load(await iam.accountId()) : undefined;
+  const { report: audited, keyIndex: nextKeyIndex } = accountId
     ? await auditAccount(organizationOf(runtime), accountId, request, shouldStop)
-    : await runAudit({ iam: IamGateway.fromClients(clients), config, shouldStop }, request);
+    : await audit({ iam, config, shouldStop }, { ...request, ...(keyIndex && { keyIndex }) });
   const tracked = await trackChanges(audited, state, now, { escalationDays: config.escalationDays });
   const report = tracked.report;
   report.notifications = await notify(report, channels, {
@@ -163,6 +168,12 @@ async function auditAndNotify(
   });
   const alerted = Object.values(report.notifications).some((result) => result.status === 'sent');
   const stateSaveError = await tracked.commit(alerted);
+  const keyIndexSaveError = await saveKeyIndex(
+    accountId ? runtime.organization?.keyIndex : runtime.keyIndex,
+    audited.accountId,
+    nextKeyIndex,
+    now,
+  );
   const iamCalls = callsSince(before, clients.iamCalls.snapshot());
   const durationMs = Date.now() - started;
   recordAuditMetrics(metrics, report, iamCalls, durationMs);
@@ -182,6 +193,7 @@ async function auditAndNotify(
       stateError: report.changes.stateError,
     },
     stateSaveError,
+    keyIndexSaveError,
     exempted: report.exempted.length,
     durationMs,
     iamCalls: iamCalls.totalCalls,

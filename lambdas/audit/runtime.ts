@@ -11,6 +11,7 @@ import { createWebhookUrlReader } from './adapters/secrets';
 import { postSlackMessages } from './adapters/slack';
 import { publishSnsMessage } from './adapters/sns';
 import { StateStore } from './adapters/state-store';
+import { KeyIndexStore, type KeyIndexPort } from './adapters/key-index-store';
 import { loadAuditConfig, loadChannelConfig, type AuditConfig } from './config';
 import type { Channels } from './notify';
 import { loadOrganizationConfig } from './organization/config';
@@ -24,6 +25,8 @@ export interface Runtime {
   clients: AwsClients;
   channels: Channels;
   state?: StatePort;
+  /** The key index (issue 15), in the state table. */
+  keyIndex?: KeyIndexPort;
   /** Organization mode: how to reach the member accounts and where a run keeps their results. */
   organization?: OrganizationDeps;
 }
@@ -51,6 +54,7 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
         onSkippedItems: (skipped) => logger.warn('state items skipped', { ...skipped }),
       })
     : undefined;
+  const keyIndex = stateTableName ? new KeyIndexStore(dynamodb, stateTableName) : undefined;
   const org = loadOrganizationConfig(env);
   if (org && !stateTableName) {
     throw new ConfigError(
@@ -62,6 +66,7 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
     clients,
     channels,
     ...(state && { state }),
+    ...(keyIndex && { keyIndex }),
     ...(org &&
       stateTableName && {
         organization: {
@@ -75,6 +80,7 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
             new OrganizationsClient({ region: 'us-east-1', credentials, maxAttempts: config.maxAttempts }),
           runs: new RunStore(dynamodb, stateTableName),
           ...(state && { state }),
+          ...(keyIndex && { keyIndex }),
           channels,
           ...(env.AWS_LAMBDA_FUNCTION_NAME && { functionName: env.AWS_LAMBDA_FUNCTION_NAME }),
         },

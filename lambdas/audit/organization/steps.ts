@@ -10,8 +10,8 @@ import type { AwsClients } from '../adapters/aws-clients';
 import { IamGateway } from '../adapters/iam';
 import type { AuditConfig } from '../config';
 import type { NotificationResults } from '../domain/notification';
-import type { AuditReport } from '../domain/report';
-import { runAudit } from '../engine';
+import { audit, type AuditOutcome } from '../engine';
+import { saveKeyIndex, type KeyIndexPort } from '../adapters/key-index-store';
 import { attempt, type Channels } from '../notify';
 import { trackChanges, type StatePort } from '../track-changes';
 import { buildOrganizationDigest } from '../domain/org-digest';
@@ -34,6 +34,8 @@ export interface OrganizationDeps {
   organizationsFor: (credentials: AwsCredentialIdentity) => OrganizationsClient;
   runs: Pick<RunStore, 'put' | 'list'>;
   state?: StatePort;
+  /** The key index (issue 15): loaded before each account's audit, saved after its state is committed. */
+  keyIndex?: KeyIndexPort;
   channels: Channels;
   /** The audit function's name, for the re-audit commands the digest prints. */
   functionName?: string;
@@ -64,21 +66,25 @@ export async function listAccountsStep(deps: OrganizationDeps, runId: string) {
   };
 }
 
-/** Audits one member account through its read-only role; the caller decides what to do with the report. */
+/**
+ * Audits one member account through its read-only role, with its key index; the caller decides what to do with
+ * the report, and saves the returned index (`saveKeyIndex`) where it commits the state.
+ */
 export async function auditAccount(
   deps: OrganizationDeps,
   accountId: string,
   request: { now: Date; users?: string[]; dryRun?: boolean },
   shouldStop?: () => boolean,
-): Promise<AuditReport> {
+): Promise<AuditOutcome> {
   const credentials = await assumeAuditRole(deps.sts, {
     accountId,
     roleName: deps.org.accountRoleName,
     externalId: deps.org.externalId,
   });
-  return runAudit(
+  const keyIndex = await deps.keyIndex?.load(accountId);
+  return audit(
     { iam: IamGateway.fromClients(deps.clientsFor(credentials)), config: deps.config, shouldStop },
-    request,
+    { ...request, ...(keyIndex && { keyIndex }) },
   );
 }
 
@@ -100,12 +106,13 @@ export async function auditAccountStep(
   const account: OrgAccount = { accountId: input.accountId, name: input.accountName };
   let result: AccountResult;
   try {
-    const report = await auditAccount(deps, input.accountId, { now }, shouldStop);
+    const { report, keyIndex } = await auditAccount(deps, input.accountId, { now }, shouldStop);
     const tracked = await trackChanges(report, deps.state, now, {
       escalationDays: deps.config.escalationDays,
     });
     // The organization digest goes out at the end of the run; the findings count as alerted from here.
     await tracked.commit(true);
+    await saveKeyIndex(deps.keyIndex, report.accountId, keyIndex, now);
     result = toAccountResult(tracked.report, account);
   } catch (error) {
     result = failedAccountResult(account, describe(error), now);
