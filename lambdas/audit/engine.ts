@@ -317,7 +317,7 @@ class Auditor {
     const policy = report.ok && parsed ? lastUsePolicyFor(report.generatedAt, now) : 'verify-report';
     const unusable = keyIndexUnusableReason(
       keyIndex,
-      policy === 'trust-report',
+      !parsed ? 'none' : policy === 'trust-report' ? 'fresh' : 'stale',
       now,
       this.deps.config.keyIndexMaxAgeDays,
     );

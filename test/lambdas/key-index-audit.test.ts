@@ -50,11 +50,18 @@ interface Run {
 async function auditAt(
   account: FakeIamAccount,
   now: Date,
-  options: { dryRun?: boolean; users?: string[]; config?: AuditConfigInput; noIndex?: boolean } = {},
+  options: {
+    dryRun?: boolean;
+    users?: string[];
+    config?: AuditConfigInput;
+    noIndex?: boolean;
+    reportMode?: 'access-denied';
+  } = {},
 ): Promise<Run> {
   const listed: string[] = [];
   const server = await startFakeIamServer(account, {
     now: () => now,
+    ...(options.reportMode && { credentialReport: { mode: options.reportMode } }),
     faults: (action, params) => {
       if (action === 'ListAccessKeys' && params.UserName) listed.push(params.UserName);
       return undefined;
@@ -258,6 +265,26 @@ describe('the key index across two daily audits', () => {
       live: DAY_ONE_FLAGGED.length,
       fromIndex: 0,
       keyIndex: 'not used: key index unreadable: a key id is invalid',
+    });
+  });
+
+  it('without a credential report everyone is listed live, and the index then holds every user with keys', async () => {
+    const account = sampleAccount();
+    await auditAt(account, NOW);
+    const run = await auditAt(account, new Date(NOW.getTime() + HOUR), { reportMode: 'access-denied' });
+    expect(run.report.source).toMatchObject({
+      type: 'live',
+      verification: { live: account.userCount, fromIndex: 0, keyIndex: 'not used: no credential report' },
+    });
+    const saved = await store.load(ACCOUNT_ID);
+    // Every user but alice.admin, who has no key.
+    expect(saved.status === 'loaded' && saved.index.users.size).toBe(account.userCount - 1);
+    // Five hours on, IAM generates a new report (day one's expired after four): fresh, so the index is used.
+    const next = await auditAt(account, new Date(NOW.getTime() + 5 * HOUR));
+    expect(next.listed).toEqual([]);
+    expect(next.report.source.verification).toMatchObject({
+      fromIndex: DAY_ONE_FLAGGED.length,
+      keyIndex: 'used',
     });
   });
 

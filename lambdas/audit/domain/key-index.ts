@@ -51,14 +51,15 @@ const toSecond = (iso: string) => Math.floor(Date.parse(iso) / 1000);
  */
 export function keyIndexUnusableReason(
   load: KeyIndexLoad | undefined,
-  reportFresh: boolean,
+  report: 'fresh' | 'stale' | 'none',
   now: Date,
   maxAgeDays: number,
 ): string | null {
   if (!load) return 'no key index store';
   if (load.status === 'missing') return 'no key index yet';
   if (load.status === 'unreadable') return `key index unreadable: ${load.reason}`;
-  if (!reportFresh) return 'the credential report is not fresh';
+  if (report === 'none') return 'no credential report';
+  if (report === 'stale') return 'the credential report is not fresh';
   const age = elapsedMs(load.index.verifiedAt, now);
   if (Number.isNaN(age) || age < -SKEW_MS) return 'key index verified in the future';
   if (age > maxAgeDays * DAY_MS) return `key index older than ${maxAgeDays} days`;

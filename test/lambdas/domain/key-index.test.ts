@@ -49,31 +49,32 @@ describe('keyIndexUnusableReason', () => {
     index: { verifiedAt, users: new Map() },
   });
 
-  test.each<[string, KeyIndexLoad | undefined, boolean, string | null]>([
-    ['no store', undefined, true, 'no key index store'],
-    ['missing', { status: 'missing' }, true, 'no key index yet'],
+  test.each<[string, KeyIndexLoad | undefined, 'fresh' | 'stale' | 'none', string | null]>([
+    ['no store', undefined, 'fresh', 'no key index store'],
+    ['missing', { status: 'missing' }, 'fresh', 'no key index yet'],
     [
       'unreadable',
       { status: 'unreadable', reason: 'a shard is not JSON' },
-      true,
+      'fresh',
       'key index unreadable: a shard is not JSON',
     ],
-    ['a stale report', loaded(at(1)), false, 'the credential report is not fresh'],
-    ['7 days old exactly', loaded(at(7)), true, null],
+    ['a stale report', loaded(at(1)), 'stale', 'the credential report is not fresh'],
+    ['no report', loaded(at(1)), 'none', 'no credential report'],
+    ['7 days old exactly', loaded(at(7)), 'fresh', null],
     [
       'older than 7 days',
       loaded(new Date(NOW.getTime() - 7 * DAY - 1).toISOString()),
-      true,
+      'fresh',
       'key index older than 7 days',
     ],
     [
       'from the future',
       loaded(new Date(NOW.getTime() + 3_600_000).toISOString()),
-      true,
+      'fresh',
       'key index verified in the future',
     ],
-  ])('%s', (_, load, fresh, reason) => {
-    expect(keyIndexUnusableReason(load, fresh, NOW, 7)).toBe(reason);
+  ])('%s', (_, load, report, reason) => {
+    expect(keyIndexUnusableReason(load, report, NOW, 7)).toBe(reason);
   });
 });
 
