@@ -138,7 +138,7 @@ async function bench(options: BenchOptions, startedAt: Date): Promise<number> {
       out('');
     }
 
-    out(renderSummary(cases, bundleBudgets));
+    out(renderSummary(cases, bundleBudgets, twoDay?.budgets));
     const failed = [...cases.flatMap((c) => c.budgets), ...(twoDay?.budgets ?? []), ...bundleBudgets].filter(
       (b) => b.status === 'FAIL',
     );
