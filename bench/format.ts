@@ -173,7 +173,12 @@ export function renderBundle(bundle: BundleResult, budgets: BudgetLine[]): strin
   ].join('\n');
 }
 
-export function renderSummary(cases: CaseResult[], bundleBudgets: BudgetLine[]): string {
+/** `twoDayBudgets`: the two-day key index case's lines, counted in the verdict. */
+export function renderSummary(
+  cases: CaseResult[],
+  bundleBudgets: BudgetLine[],
+  twoDayBudgets: BudgetLine[] = [],
+): string {
   const rows = [
     [
       'users',
@@ -205,6 +210,7 @@ export function renderSummary(cases: CaseResult[], bundleBudgets: BudgetLine[]):
   const all = [
     ...cases.flatMap((c) => c.budgets.map((b) => ({ ...b, budget: `${int(c.users)} users: ${b.budget}` }))),
     ...bundleBudgets.map((b) => ({ ...b, budget: `bundle: ${b.budget}` })),
+    ...twoDayBudgets.map((b) => ({ ...b, budget: `two days: ${b.budget}` })),
   ];
   const failed = all.filter((b) => b.status === 'FAIL');
   const judged = all.filter((b) => b.status !== 'n/a').length;

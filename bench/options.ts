@@ -2,9 +2,17 @@
 import { parseArgs } from 'node:util';
 import type { Strategy } from './worker';
 
+export type BenchCase = 'standard' | 'two-day';
+
 export interface BenchOptions {
+  /** Which cases to run: the one-audit cases per user count, and the two-day key index case. */
+  cases: BenchCase[];
   /** One case per user count. */
   users: number[];
+  /** The two-day case's users. */
+  twoDayUsers: number;
+  /** The share of users changed overnight in the two-day case. */
+  changedShare: number;
   /** The share of users with a finding, 0 to 1. */
   flaggedShare: number;
   /** Latency the fake IAM adds to every call, throttled ones included. */
@@ -32,7 +40,10 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
+  --cases standard,two-day      which cases: one audit per user count, and the two-day key index case
   --users 500,5000,20000        one case per user count
+  --two-day-users 5000          users of the two-day case
+  --changed 0.01                share of users changed overnight in the two-day case
   --flagged 0.2                 share of users with a finding
   --latency 50                  milliseconds the fake IAM adds to every call
   --rate 10                     calls per second above which the fake IAM answers Throttling
@@ -92,7 +103,10 @@ export function parseBenchOptions(argv: string[], startedAt: Date): BenchOptions
       strict: true,
       allowPositionals: false,
       options: {
+        cases: { type: 'string', default: 'standard,two-day' },
         users: { type: 'string', default: '500,5000,20000' },
+        'two-day-users': { type: 'string', default: '5000' },
+        changed: { type: 'string', default: '0.01' },
         flagged: { type: 'string', default: '0.2' },
         latency: { type: 'string', default: '50' },
         rate: { type: 'string', default: '10' },
@@ -122,8 +136,15 @@ export function parseBenchOptions(argv: string[], startedAt: Date): BenchOptions
     number(name, String(values[name]), (v) => Number.isInteger(v) && v >= min, `a whole number >= ${min}`);
   if (Number.isNaN(Date.parse(values.now)))
     throw new UsageError(`--now must be an ISO 8601 instant; got ${values.now}`);
+  const cases = values.cases.split(',').map((name) => name.trim());
+  if (cases.length === 0 || cases.some((name) => name !== 'standard' && name !== 'two-day')) {
+    throw new UsageError(`--cases must be standard, two-day or both; got ${JSON.stringify(values.cases)}`);
+  }
   return {
+    cases: [...new Set(cases as BenchCase[])],
     users,
+    twoDayUsers: whole('two-day-users', 1),
+    changedShare: number('changed', values.changed, (v) => v >= 0 && v <= 1, 'from 0 to 1'),
     flaggedShare: number('flagged', values.flagged, (v) => v >= 0 && v <= 1, 'from 0 to 1'),
     latencyMs: number('latency', values.latency, (v) => v >= 0, 'a number >= 0'),
     ratePerSecond: number('rate', values.rate, (v) => v > 0, 'a number > 0'),

@@ -15,6 +15,7 @@ import { bundleLikeTheStack, measureHandlerBundle, median, type BundleResult } f
 import { renderBundle, renderCase, renderSummary } from './format';
 import { parseBenchOptions, USAGE, UsageError, type BenchOptions } from './options';
 import { runCase, type CaseResult } from './run-case';
+import { renderTwoDay, runTwoDayCase, type TwoDayResult } from './two-day';
 
 const RESULTS_FORMAT = 1;
 
@@ -92,7 +93,7 @@ async function bench(options: BenchOptions, startedAt: Date): Promise<number> {
     }
 
     const cases: CaseResult[] = [];
-    for (const users of options.users) {
+    for (const users of options.cases.includes('standard') ? options.users : []) {
       const strategies = options.strategies.filter(
         (strategy) => strategy !== 'naive' || users <= options.skipNaiveAbove,
       );
@@ -116,8 +117,31 @@ async function bench(options: BenchOptions, startedAt: Date): Promise<number> {
       out('');
     }
 
-    out(renderSummary(cases, bundleBudgets));
-    const failed = [...cases.flatMap((c) => c.budgets), ...bundleBudgets].filter((b) => b.status === 'FAIL');
+    let twoDay: TwoDayResult | null = null;
+    if (options.cases.includes('two-day')) {
+      twoDay = await runTwoDayCase(
+        {
+          users: options.twoDayUsers,
+          flaggedShare: options.flaggedShare,
+          changedShare: options.changedShare,
+          crossingShare: 0.005,
+          latencyMs: options.latencyMs,
+          ratePerSecond: options.ratePerSecond,
+          seed: options.seed,
+          now: options.now,
+          concurrency: options.concurrency,
+          naive: options.strategies.includes('naive'),
+        },
+        progress,
+      );
+      out(renderTwoDay(twoDay));
+      out('');
+    }
+
+    out(renderSummary(cases, bundleBudgets, twoDay?.budgets));
+    const failed = [...cases.flatMap((c) => c.budgets), ...(twoDay?.budgets ?? []), ...bundleBudgets].filter(
+      (b) => b.status === 'FAIL',
+    );
     const latest = await writeResults(options.out, {
       format: RESULTS_FORMAT,
       startedAt: startedAt.toISOString(),
@@ -128,6 +152,7 @@ async function bench(options: BenchOptions, startedAt: Date): Promise<number> {
       design: design(options),
       bundle: bundle ? { ...bundle, budgets: bundleBudgets } : null,
       cases,
+      twoDay,
       verdict: failed.length === 0 ? 'PASS' : 'FAIL',
     });
     out(`\nResults: ${options.out} (copied to ${latest})`);

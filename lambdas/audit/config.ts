@@ -38,6 +38,11 @@ export interface AuditConfig {
   exemptions: Exemption[];
   /** The longest an exemption may run, in days from the audit. Default 180. */
   maxExemptionDays: number;
+  /**
+   * The key index (kept in the state table) is used for at most this many days after every flagged user was last
+   * verified live; an older one is ignored, so a full verification happens at least this often. Default 7.
+   */
+  keyIndexMaxAgeDays: number;
 }
 
 /**
@@ -86,6 +91,8 @@ export interface AuditConfigInput {
   exemptions?: readonly ExemptionProps[];
   /** The longest an exemption may run, in days from the audit. */
   maxExemptionDays?: number;
+  /** The most days the key index is used after the last full live verification (0: never used). */
+  keyIndexMaxAgeDays?: number;
 }
 
 /** The key of a setting in {@link ENV}: `maxKeyAgeDays` for `thresholds.maxKeyAgeDays`, `runbookUrl` for `runbook.url`. */
@@ -123,6 +130,7 @@ export const DEFAULT_AUDIT_OPTIONS = Object.fromEntries(
     | 'escalationDays'
     | 'teamTagKey'
     | 'maxExemptionDays'
+    | 'keyIndexMaxAgeDays'
   >
 >;
 

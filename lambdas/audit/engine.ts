@@ -13,6 +13,15 @@ import {
   type LiveUser,
 } from './adapters/iam';
 import { buildReport, type AuditReport, type AuditScope, type ReportSource } from './domain/report';
+import {
+  keyIndexUnusableReason,
+  keysFromIndex,
+  nextAccountIndex,
+  refreshedIndex,
+  type IndexedKey,
+  type KeyIndex,
+  type KeyIndexLoad,
+} from './domain/key-index';
 import { applyPolicies } from './domain/policies';
 import { evaluateRoot, evaluateUser, keysNeedingLastUse, keysUnsettledByReport } from './domain/rules';
 import type { AccessKey, Finding, IamUser, LastUsed, RootKey, RuleSettings } from './domain/types';
@@ -22,6 +31,17 @@ export interface AuditRequest {
   now: Date;
   users?: string[];
   dryRun?: boolean;
+  /**
+   * The key index the handler loaded for this account (absent: no store). A full-account audit with a fresh
+   * credential report evaluates the users whose report row matches it without listing their keys.
+   */
+  keyIndex?: KeyIndexLoad;
+}
+
+/** An audit's report, and the key index to save with its state (null: nothing to save, e.g. a dry run). */
+export interface AuditOutcome {
+  report: AuditReport;
+  keyIndex: KeyIndex | null;
 }
 
 /** The IAM calls the engine makes; `IamGateway` implements them over the SDK. */
@@ -56,6 +76,8 @@ interface UserAudit {
   state: 'audited' | 'gone' | 'not-audited';
   keysScanned: number;
   findings: Finding[];
+  /** For an audited user: its keys as verified (the key index's entry). */
+  keys?: IndexedKey[];
 }
 
 const GONE: UserAudit = { state: 'gone', keysScanned: 0, findings: [] };
@@ -93,12 +115,18 @@ function withoutGone(users: LiveUser[], gone: string[]): LiveUser[] {
 function summarize(users: LiveUser[], audits: UserAudit[]) {
   const named = (state: UserAudit['state']) =>
     users.filter((_, i) => audits[i]?.state === state).map((u) => u.userName);
+  const verifiedKeys = new Map<string, IndexedKey[]>();
+  users.forEach((user, i) => {
+    const keys = audits[i]?.state === 'audited' ? audits[i]?.keys : undefined;
+    if (keys) verifiedKeys.set(user.userName, keys);
+  });
   return {
     audited: audits.filter((a) => a.state === 'audited').length,
     keysScanned: audits.reduce((sum, a) => sum + a.keysScanned, 0),
     findings: audits.flatMap((a) => a.findings),
     gone: named('gone'),
     notAudited: { reason: STOPPED_EARLY, users: named('not-audited') },
+    verifiedKeys,
   };
 }
 
@@ -124,6 +152,13 @@ export function isCandidate(user: ReportUser, now: Date, settings: RuleSettings)
 
 const toSecond = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
+/** A user to verify: listed live, or (`known`) from the key index, whose entry its report row matches. */
+interface ToVerify {
+  user: LiveUser;
+  reportKeys: ReportKey[] | null;
+  known?: LiveKey[];
+}
+
 /** The report slot describing a live key: the one created in the same second. */
 function matchReportKey(key: LiveKey, reportKeys: ReportKey[]): ReportKey | undefined {
   return reportKeys.find((candidate) => toSecond(candidate.createdAt) === toSecond(key.createdAt));
@@ -143,16 +178,18 @@ class Auditor {
   }
 
   /**
-   * Audits one user from its live keys. Last use is read live where the verdict depends on it, taken from the
-   * credential report where the report describes the key, and read live for any other key a finding shows.
+   * Audits one user from its live keys (or, `known`, the keys the key index holds for it). Last use is read live
+   * where the verdict depends on it, taken from the credential report where the report describes the key, and
+   * read live for any other key a finding shows.
    */
   private async auditLive(
     user: LiveUser,
     now: Date,
     reportKeys: ReportKey[] | null,
     policy: LastUsePolicy,
+    known?: LiveKey[],
   ): Promise<UserAudit> {
-    const liveKeys = await this.deps.iam.listAccessKeys(user.userName);
+    const liveKeys = known ?? (await this.deps.iam.listAccessKeys(user.userName));
     if (liveKeys === null) return GONE;
     const lastUse = new Map<string, LastUsed | null>();
     const gone = new Set<string>();
@@ -191,7 +228,12 @@ class Auditor {
       if (userGone) return GONE;
       result = evaluate();
     }
-    return { state: 'audited', keysScanned: result.keys.length, findings: result.findings };
+    return {
+      state: 'audited',
+      keysScanned: result.keys.length,
+      findings: result.findings,
+      keys: result.keys.map(({ accessKeyId, status, createdAt }) => ({ accessKeyId, status, createdAt })),
+    };
   }
 
   /**
@@ -237,14 +279,10 @@ class Auditor {
   }
 
   /** Audits users live, a bounded number at once; starts no new one once `shouldStop` says so. */
-  private async auditUsers(
-    users: { user: LiveUser; reportKeys: ReportKey[] | null }[],
-    now: Date,
-    policy: LastUsePolicy,
-  ): Promise<UserAudit[]> {
+  private async auditUsers(users: ToVerify[], now: Date, policy: LastUsePolicy): Promise<UserAudit[]> {
     const shouldStop = this.deps.shouldStop ?? (() => false);
-    return mapWithConcurrency(users, this.deps.config.concurrency, async ({ user, reportKeys }) =>
-      shouldStop() ? NOT_AUDITED : this.auditLive(user, now, reportKeys, policy),
+    return mapWithConcurrency(users, this.deps.config.concurrency, async ({ user, reportKeys, known }) =>
+      shouldStop() ? NOT_AUDITED : this.auditLive(user, now, reportKeys, policy, known),
     );
   }
 
@@ -257,8 +295,11 @@ class Auditor {
     });
   }
 
-  /** The whole account: credential report candidates verified live; live enumeration if the report is unavailable. */
-  async auditAccount(now: Date) {
+  /**
+   * The whole account: credential report candidates verified live (or, with a fresh report, from the key index
+   * where their row matches it); live enumeration if the report is unavailable.
+   */
+  async auditAccount(now: Date, keyIndex: KeyIndexLoad | undefined) {
     const [report, liveUsers] = await Promise.all([this.fetchReport(), this.deps.iam.listUsers()]);
     let parsed: ReturnType<typeof parseCredentialReport> | null = null;
     let source: ReportSource;
@@ -273,25 +314,49 @@ class Auditor {
       source = { type: 'live', reason: report.reason };
     }
 
+    const policy = report.ok && parsed ? lastUsePolicyFor(report.generatedAt, now) : 'verify-report';
+    const unusable = keyIndexUnusableReason(
+      keyIndex,
+      !parsed ? 'none' : policy === 'trust-report' ? 'fresh' : 'stale',
+      now,
+      this.deps.config.keyIndexMaxAgeDays,
+    );
+    const index = !unusable && keyIndex?.status === 'loaded' ? keyIndex.index : null;
+
     let keysFromReport = 0;
-    const toVerify: { user: LiveUser; reportKeys: ReportKey[] | null }[] = [];
+    const toVerify: ToVerify[] = [];
     const reported = new Map((parsed?.users ?? []).map((user) => [user.userName, user]));
     for (const user of liveUsers) {
       const row = parsed ? reported.get(user.userName) : undefined;
-      if (parsed && row && !isCandidate(row, now, this.settings)) keysFromReport += row.keys.length;
-      else toVerify.push({ user, reportKeys: row?.keys ?? null });
+      if (parsed && row && !isCandidate(row, now, this.settings)) {
+        keysFromReport += row.keys.length;
+        continue;
+      }
+      const known = index && row ? keysFromIndex(index.users.get(user.userName), row.keys) : null;
+      toVerify.push({ user, reportKeys: row?.keys ?? null, ...(known ? { known } : {}) });
     }
     const verified = summarize(
       toVerify.map((v) => v.user),
-      await this.auditUsers(
-        toVerify,
-        now,
-        report.ok && parsed ? lastUsePolicyFor(report.generatedAt, now) : 'verify-report',
-      ),
+      await this.auditUsers(toVerify, now, policy),
     );
+    const fromIndex = toVerify.filter((v) => v.known).length;
     const rootFindings = evaluateRoot(await this.rootKeys(parsed), now, this.settings);
     return {
-      source,
+      source: {
+        ...source,
+        verification: {
+          live: toVerify.length - fromIndex,
+          fromIndex,
+          keyIndex: unusable ? `not used: ${unusable}` : 'used',
+        },
+      },
+      keyIndex: nextAccountIndex({
+        previous: keyIndex?.status === 'loaded' ? keyIndex.index : null,
+        usedPrevious: index !== null,
+        verified: verified.verifiedKeys,
+        notReached: verified.notAudited.users,
+        now,
+      }),
       usersScanned: liveUsers.length - toVerify.length + verified.audited,
       keysScanned: keysFromReport + verified.keysScanned,
       findings: [...rootFindings, ...verified.findings],
@@ -313,7 +378,7 @@ class Auditor {
   }
 
   /** Named users only, every value read live (a key rotated minutes ago shows as it is now). */
-  async auditNamedUsers(names: string[], now: Date) {
+  async auditNamedUsers(names: string[], now: Date, keyIndex: KeyIndexLoad | undefined) {
     const found = await mapWithConcurrency(names, this.deps.config.concurrency, (name) =>
       this.deps.iam.getUser(name),
     );
@@ -326,12 +391,23 @@ class Auditor {
         'read-all',
       ),
     );
+    const usersNotFound = [...names.filter((_, i) => found[i] === null), ...verified.gone];
+    const source: ReportSource = {
+      type: 'live',
+      reason: 'manual re-audit of named users',
+      verification: { live: users.length, fromIndex: 0, keyIndex: 'not used: manual re-audit' },
+    };
     return {
-      source: { type: 'live', reason: 'manual re-audit of named users' } as ReportSource,
+      source,
+      keyIndex: refreshedIndex(
+        keyIndex?.status === 'loaded' ? keyIndex.index : null,
+        verified.verifiedKeys,
+        usersNotFound,
+      ),
       usersScanned: verified.audited,
       keysScanned: verified.keysScanned,
       findings: verified.findings,
-      usersNotFound: [...names.filter((_, i) => found[i] === null), ...verified.gone],
+      usersNotFound,
       notAudited: verified.notAudited,
       users: withoutGone(users, verified.gone),
     };
@@ -340,17 +416,28 @@ class Auditor {
 
 /** Runs one audit and returns its report. */
 export async function runAudit(deps: EngineDeps, request: AuditRequest): Promise<AuditReport> {
+  return (await audit(deps, request)).report;
+}
+
+/**
+ * Runs one audit and returns its report and the key index to save with its state: the caller loads the index
+ * before (`request.keyIndex`) and saves the one returned where it commits the state (never on a dry run, for
+ * which it is null).
+ */
+export async function audit(deps: EngineDeps, request: AuditRequest): Promise<AuditOutcome> {
   const auditor = new Auditor(deps);
   const names = request.users ? [...new Set(request.users)] : undefined;
   const scope: AuditScope = names ? { type: 'users', users: names } : { type: 'account' };
   const [accountId, accountAlias, collected] = await Promise.all([
     deps.iam.accountId(),
     deps.iam.accountAlias(),
-    names ? auditor.auditNamedUsers(names, request.now) : auditor.auditAccount(request.now),
+    names
+      ? auditor.auditNamedUsers(names, request.now, request.keyIndex)
+      : auditor.auditAccount(request.now, request.keyIndex),
   ]);
-  const { users, findings, ...counts } = collected;
+  const { users, findings, keyIndex, ...counts } = collected;
   const { alerting, exempted } = applyPolicies(findings, users, request.now, deps.config, names);
-  return buildReport({
+  const report = buildReport({
     now: request.now,
     accountId,
     accountAlias,
@@ -361,4 +448,5 @@ export async function runAudit(deps: EngineDeps, request: AuditRequest): Promise
     findings: alerting,
     exempted,
   });
+  return { report, keyIndex: request.dryRun ? null : keyIndex };
 }

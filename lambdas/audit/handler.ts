@@ -11,7 +11,9 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { IamGateway } from './adapters/iam';
 import type { AuditReport } from './domain/report';
-import { runAudit } from './engine';
+import { audit } from './engine';
+import { saveKeyIndex } from './adapters/key-index-store';
+import type { KeyIndex } from './domain/key-index';
 import { InvalidEventError, parseInvocation, type Invocation } from './event';
 import {
   callsSince,
@@ -218,13 +220,26 @@ async function auditAndNotify(
   };
   const accountId = invocation.kind === 'manual' ? invocation.accountId : undefined;
   const iam = IamGateway.fromClients(clients);
+  // The key index (issue 15): loaded before the audit (a member account's by auditAccount), saved with the state.
+  const keyIndexStore = accountId ? runtime.organization?.keyIndex : runtime.keyIndex;
+  let nextKeyIndex: KeyIndex | null = null;
+  let keyIndexSaveError: string | undefined;
   const outcome = await auditAndDeliver(
     {
       accountId: async () => accountId ?? (await iam.accountId()),
-      audit: () =>
-        accountId
-          ? auditAccount(organizationOf(runtime), accountId, request, shouldStop)
-          : runAudit({ iam, config, shouldStop }, request),
+      audit: async () => {
+        const keyIndex =
+          !accountId && keyIndexStore ? await keyIndexStore.load(await iam.accountId()) : undefined;
+        const audited = accountId
+          ? await auditAccount(organizationOf(runtime), accountId, request, shouldStop)
+          : await audit({ iam, config, shouldStop }, { ...request, ...(keyIndex && { keyIndex }) });
+        nextKeyIndex = audited.keyIndex;
+        return audited.report;
+      },
+      // A key index that could not be written is logged, not an error: the next audit verifies every user live.
+      alsoCommit: async (report) => {
+        keyIndexSaveError = await saveKeyIndex(keyIndexStore, report.accountId, nextKeyIndex, now);
+      },
       dryRun: invocation.dryRun,
       now,
     },
@@ -254,6 +269,7 @@ async function auditAndNotify(
       stateError: report.changes.stateError,
     },
     stateSaveError,
+    keyIndexSaveError,
     pendingMessages: delivery.pending,
     resumedMessages: delivery.resumed,
     exempted: report.exempted.length,

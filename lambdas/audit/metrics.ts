@@ -18,6 +18,8 @@ export const METRIC = {
   findings: 'Findings',
   usersScanned: 'UsersScanned',
   keysScanned: 'KeysScanned',
+  usersVerifiedLive: 'UsersVerifiedLive',
+  usersFromKeyIndex: 'UsersFromKeyIndex',
   auditDuration: 'AuditDuration',
   iamCalls: 'IamCalls',
   iamThrottled: 'IamThrottledAttempts',
@@ -44,6 +46,11 @@ export function recordAuditMetrics(
 ): void {
   metrics.addMetric(METRIC.usersScanned, MetricUnit.Count, report.summary.usersScanned);
   metrics.addMetric(METRIC.keysScanned, MetricUnit.Count, report.summary.keysScanned);
+  const verification = report.source.verification;
+  if (verification) {
+    metrics.addMetric(METRIC.usersVerifiedLive, MetricUnit.Count, verification.live);
+    metrics.addMetric(METRIC.usersFromKeyIndex, MetricUnit.Count, verification.fromIndex);
+  }
   metrics.addMetric(METRIC.auditDuration, MetricUnit.Milliseconds, durationMs);
   metrics.addMetric(METRIC.iamCalls, MetricUnit.Count, iam.totalCalls);
   metrics.addMetric(METRIC.iamThrottled, MetricUnit.Count, iam.throttled);

@@ -48,12 +48,6 @@ export interface PipelineDeps {
   escalationDays: number;
   /** Told when the lease could not be taken or given back for a reason other than another run holding it. */
   warn?: (message: string, details: Record<string, unknown>) => void;
-  /**
-   * Other stores' writes that belong to an account run's commit (a key index, ...): run at the stage step,
-   * after the state of open findings, before anything is sent, never on a dry run. Each resolves to why it could
-   * not write, or undefined; a reason fails the invocation after delivery, like a state error.
-   */
-  alsoCommit?: ((report: AuditReport) => Promise<string | undefined>)[];
 }
 
 /** One invocation's identity and clock: who holds the lease, the real time, and the delivery deadline. */
@@ -273,6 +267,11 @@ export async function auditAndDeliver(
   request: {
     accountId: () => Promise<string>;
     audit: () => Promise<AuditReport>;
+    /**
+     * Other stores' writes of the same commit (the key index): after the state, before anything is sent, never on
+     * a dry run. It reports its own errors.
+     */
+    alsoCommit?: (report: AuditReport) => Promise<void>;
     dryRun: boolean;
     /** The audit's time: the real clock, or a dry run's `now`. */
     now: Date;
@@ -304,9 +303,11 @@ export async function auditAndDeliver(
           delivery: { notifications: skippedResults('dry run'), pending: 0, resumed: 0 },
         };
       }
-      const outcome = await deliverAndCommit(tracked.report.accountId, planned, deps, context, () =>
-        tracked.commit(),
-      );
+      const outcome = await deliverAndCommit(tracked.report.accountId, planned, deps, context, async () => {
+        const stateSaveError = await tracked.commit();
+        await request.alsoCommit?.(tracked.report);
+        return stateSaveError;
+      });
       return { report: { ...tracked.report, notifications: outcome.notifications }, delivery: outcome };
     },
     request.dryRun,

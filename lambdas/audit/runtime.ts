@@ -13,6 +13,7 @@ import { createWebhookUrlReader } from './adapters/secrets';
 import { postSlackMessages } from './adapters/slack';
 import { publishSnsMessage } from './adapters/sns';
 import { StateStore } from './adapters/state-store';
+import { KeyIndexStore, type KeyIndexPort } from './adapters/key-index-store';
 import { loadAuditConfig, loadChannelConfig, type AuditConfig } from './config';
 import type { Channels } from './notify';
 import { loadOrganizationConfig } from './organization/config';
@@ -29,6 +30,8 @@ export interface Runtime {
   state?: StatePort;
   /** The run lease and the delivery outbox, in the state table; absent with it. */
   delivery?: DeliveryPort;
+  /** The key index (issue 15), in the state table. */
+  keyIndex?: KeyIndexPort;
   /** Organization mode: how to reach the member accounts and where a run keeps their results. */
   organization?: OrganizationDeps;
 }
@@ -59,6 +62,7 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
       })
     : undefined;
   const delivery = stateTableName ? new DeliveryStore(dynamodb, stateTableName) : undefined;
+  const keyIndex = stateTableName ? new KeyIndexStore(dynamodb, stateTableName) : undefined;
   const org = loadOrganizationConfig(env);
   if (org && !stateTableName) {
     throw new ConfigError(
@@ -71,6 +75,7 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
     channels,
     ...(state && { state }),
     ...(delivery && { delivery }),
+    ...(keyIndex && { keyIndex }),
     ...(org &&
       stateTableName && {
         organization: {
@@ -87,6 +92,7 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
           runs: new RunStore(dynamodb, stateTableName),
           ...(state && { state }),
           ...(delivery && { delivery }),
+          ...(keyIndex && { keyIndex }),
           channels,
           ...(env.AWS_LAMBDA_FUNCTION_NAME && { functionName: env.AWS_LAMBDA_FUNCTION_NAME }),
         },

@@ -17,6 +17,7 @@ import {
   validatePropsExemptions,
   type ExemptionProps,
 } from './domain/exemptions';
+import { DEFAULT_KEY_INDEX_MAX_AGE_DAYS, MAX_KEY_INDEX_MAX_AGE_DAYS } from './domain/key-index';
 import type { CleanAuditMode } from './domain/notification';
 import { DEFAULT_TEAM_TAG_KEY, validateTeams } from './domain/owners';
 import { IAM_TAG_KEY, isSlackMention } from './domain/patterns';
@@ -369,6 +370,13 @@ export const AUDIT_SETTINGS: { readonly [name in SettingName]: Setting } = {
     max: 3650,
     default: DEFAULT_MAX_EXEMPTION_DAYS,
     doc: 'The longest an exemption may run, in days from the audit.',
+  }),
+  keyIndexMaxAgeDays: wholeNumberRow('keyIndexMaxAgeDays', {
+    env: 'KEY_INDEX_MAX_AGE_DAYS',
+    min: 0,
+    max: MAX_KEY_INDEX_MAX_AGE_DAYS,
+    default: DEFAULT_KEY_INDEX_MAX_AGE_DAYS,
+    doc: 'The most days the key index is used after the last full live verification (0: never used).',
   }),
 };
 

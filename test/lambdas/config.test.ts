@@ -27,6 +27,7 @@ const DEFAULTS: AuditConfig = {
   teams: {},
   exemptions: [],
   maxExemptionDays: 180,
+  keyIndexMaxAgeDays: 7,
 };
 
 const CUSTOM: AuditConfig = validateAuditConfig({
@@ -68,6 +69,7 @@ describe('validateAuditConfig', () => {
       escalationDays: 14,
       teamTagKey: 'team',
       maxExemptionDays: 180,
+      keyIndexMaxAgeDays: 7,
     });
   });
 
@@ -124,6 +126,7 @@ describe('loadAuditConfig', () => {
       TEAMS: '{"payments":{"mention":"<!subteam^S0PAY>"}}',
       EXEMPTIONS: '[{"user":"bob","until":"2027-01-01","reason":"migrating to roles"}]',
       MAX_EXEMPTION_DAYS: '90',
+      KEY_INDEX_MAX_AGE_DAYS: '3',
     });
     expect(config).toEqual({
       settings: {
@@ -146,6 +149,7 @@ describe('loadAuditConfig', () => {
       teams: { payments: { mention: '<!subteam^S0PAY>' } },
       exemptions: [{ userName: 'bob', until: '2027-01-01', reason: 'migrating to roles', source: 'props' }],
       maxExemptionDays: 90,
+      keyIndexMaxAgeDays: 3,
     });
   });
 

@@ -472,7 +472,11 @@ describe('falling back to live enumeration', () => {
       acct.report = { error, on };
       serveAccount(acct);
       const report = await audit().result;
-      expect(report.source).toEqual({ type: 'live', reason: expect.stringMatching(reason) });
+      expect(report.source).toEqual({
+        type: 'live',
+        reason: expect.stringMatching(reason),
+        verification: { live: 7, fromIndex: 0, keyIndex: 'not used: no key index store' },
+      });
       expect(brief(report)).toEqual(expected);
       expect(iamCallCounts().ListAccessKeys).toBe(7);
     },
@@ -484,7 +488,11 @@ describe('falling back to live enumeration', () => {
     serveWithReport(acct);
     const run = audit();
     const report = await run.result;
-    expect(report.source).toEqual({ type: 'live', reason: expect.stringMatching(/not ready after 10 s/) });
+    expect(report.source).toEqual({
+      type: 'live',
+      reason: expect.stringMatching(/not ready after 10 s/),
+      verification: { live: 7, fromIndex: 0, keyIndex: 'not used: no key index store' },
+    });
     expect(run.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(10_000);
     expect(brief(report)).toEqual(FULL_FINDINGS);
   });
@@ -498,6 +506,7 @@ describe('falling back to live enumeration', () => {
     expect(report.source).toEqual({
       type: 'live',
       reason: expect.stringMatching(/unreadable: .*missing column/),
+      verification: { live: 7, fromIndex: 0, keyIndex: 'not used: no key index store' },
     });
   });
 
@@ -527,7 +536,11 @@ describe('a manual re-audit of named users', () => {
     });
     const report = await audit({ users: ['carol', 'ghost', 'dave', 'carol'] }).result;
     expect(report.scope).toEqual({ type: 'users', users: ['carol', 'ghost', 'dave'] });
-    expect(report.source).toEqual({ type: 'live', reason: 'manual re-audit of named users' });
+    expect(report.source).toEqual({
+      type: 'live',
+      reason: 'manual re-audit of named users',
+      verification: { live: 2, fromIndex: 0, keyIndex: 'not used: manual re-audit' },
+    });
     expect(brief(report)).toEqual(['key-unused dave AKIADAVE000000000001']);
     expect(report.usersNotFound).toEqual(['ghost']);
     expect(report.summary).toMatchObject({ usersScanned: 2, keysScanned: 2 });

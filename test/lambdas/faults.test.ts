@@ -118,7 +118,7 @@ describe('the credential report', () => {
       { credentialReport: { mode } },
       { reportWaitSeconds: 1 },
     );
-    expect(report.source).toEqual({ type: 'live', reason: expect.stringMatching(reason) });
+    expect(report.source).toMatchObject({ type: 'live', reason: expect.stringMatching(reason) });
     expect(stats.calls('GenerateCredentialReport')).toBeLessThanOrEqual(1 + 1000 / 10);
     // Live enumeration finds what the report would, but a root key's status is unknown without the report.
     const withoutRoot = (r: AuditReport) => brief(r).filter((f) => !f.startsWith('root-access-key'));

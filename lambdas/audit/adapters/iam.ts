@@ -92,6 +92,8 @@ function keyStatus(status: string | undefined, accessKeyId: string): KeyStatus {
 }
 
 export class IamGateway {
+  private accountIdOnce: Promise<string> | undefined;
+
   /** `reportIam` serves the credential report calls; by default the same client as every other call. */
   constructor(
     private readonly iam: IAMClient,
@@ -104,9 +106,15 @@ export class IamGateway {
     return new IamGateway(clients.iam, clients.sts, clients.reportIam);
   }
 
-  async accountId(): Promise<string> {
-    const identity = await this.sts.send(new GetCallerIdentityCommand({}));
-    return requireValue(identity.Account, 'account id');
+  /** The account id, asked of STS once per gateway (the handler needs it to load the key index before the audit). */
+  accountId(): Promise<string> {
+    this.accountIdOnce ??= this.sts
+      .send(new GetCallerIdentityCommand({}))
+      .then((identity) => requireValue(identity.Account, 'account id'));
+    this.accountIdOnce.catch(() => {
+      this.accountIdOnce = undefined;
+    });
+    return this.accountIdOnce;
   }
 
   async accountAlias(): Promise<string | null> {

@@ -1,3 +1,4 @@
+import type { UserVerification } from './key-index';
 import type { NotificationResults } from './notification';
 import {
   RULE_IDS,
@@ -10,9 +11,13 @@ import {
   type Thresholds,
 } from './types';
 
-/** Where the audit's data came from. */
-export type ReportSource =
-  { type: 'credential-report'; generatedAt: string } | { type: 'live'; reason: string };
+/**
+ * Where the audit's data came from; `verification` (full-account and named-user audits) says how many users were
+ * verified live and how many from the key index.
+ */
+export type ReportSource = (
+  { type: 'credential-report'; generatedAt: string } | { type: 'live'; reason: string }
+) & { verification?: UserVerification };
 
 /** What was audited: the whole account, or users named in a manual re-audit. */
 export type AuditScope = { type: 'account' } | { type: 'users'; users: string[] };

@@ -15,8 +15,8 @@ import type { AwsClients } from '../adapters/aws-clients';
 import { IamGateway } from '../adapters/iam';
 import type { AuditConfig } from '../config';
 import type { NotificationResults } from '../domain/notification';
-import type { AuditReport } from '../domain/report';
-import { runAudit } from '../engine';
+import { audit, type AuditOutcome } from '../engine';
+import { saveKeyIndex, type KeyIndexPort } from '../adapters/key-index-store';
 import { planOrganization, type Channels } from '../notify';
 import {
   deliverAndCommit,
@@ -50,6 +50,8 @@ export interface OrganizationDeps {
   state?: StatePort;
   /** The lease and the outbox (the state table); absent in tests that do not need them. */
   delivery?: DeliveryPort;
+  /** The key index (issue 15): loaded before each account's audit, saved after its state is committed. */
+  keyIndex?: KeyIndexPort;
   channels: Channels;
   /** The audit function's name, for the re-audit commands the digest prints. */
   functionName?: string;
@@ -100,22 +102,26 @@ export async function requireListedAccount(deps: OrganizationDeps, accountId: st
   requireListed(await listing(), accountId);
 }
 
-/** Audits one member account through its read-only role; the caller decides what to do with the report. */
+/**
+ * Audits one member account through its read-only role, with its key index; the caller decides what to do with
+ * the report, and saves the returned index (`saveKeyIndex`) where it commits the state.
+ */
 export async function auditAccount(
   deps: OrganizationDeps,
   accountId: string,
   request: { now: Date; users?: string[]; dryRun?: boolean },
   shouldStop?: () => boolean,
-): Promise<AuditReport> {
+): Promise<AuditOutcome> {
   await requireListedAccount(deps, accountId);
   const credentials = await assumeAuditRole(deps.sts, {
     accountId,
     roleName: deps.org.accountRoleName,
     externalId: deps.org.externalId,
   });
-  return runAudit(
+  const keyIndex = await deps.keyIndex?.load(accountId);
+  return audit(
     { iam: IamGateway.fromClients(deps.clientsFor(credentials)), config: deps.config, shouldStop },
-    request,
+    { ...request, ...(keyIndex && { keyIndex }) },
   );
 }
 
@@ -175,11 +181,14 @@ export async function auditAccountStep(
       input.accountId,
       context,
       async () => {
-        const report = await auditAccount(deps, input.accountId, { now }, shouldStop);
+        const { report, keyIndex } = await auditAccount(deps, input.accountId, { now }, shouldStop);
         const tracked = await trackChanges(report, deps.state, now, {
           escalationDays: deps.config.escalationDays,
         });
         const stateError = (await tracked.commit()) ?? tracked.report.changes?.stateError;
+        const keyIndexSaveError = await saveKeyIndex(deps.keyIndex, report.accountId, keyIndex, now);
+        if (keyIndexSaveError)
+          deps.warn?.('key index not saved', { accountId: input.accountId, keyIndexSaveError });
         const changes = tracked.report.changes;
         return {
           ...toAccountResult(tracked.report, account),

@@ -161,3 +161,23 @@ describe('an organization run', () => {
     expect(JSON.stringify(posted)).toContain('--function-name iam-key-auditor-production');
   });
 });
+
+describe('the key index of each member account (issue 15)', () => {
+  it("is loaded before the account's audit and the one the audit returns is saved after its state", async () => {
+    const { value } = deps();
+    const loaded: string[] = [];
+    const saved: { accountId: string; users: string[] }[] = [];
+    value.keyIndex = {
+      load: async (accountId) => {
+        loaded.push(accountId);
+        return { status: 'missing' };
+      },
+      save: async (accountId, index) => void saved.push({ accountId, users: [...index.users.keys()] }),
+    };
+    const [first] = accounts(1);
+    org.on(ListAccountsCommand).resolves({ Accounts: [first!] });
+    await auditAs(value, first!);
+    expect(loaded).toEqual([first!.Id]);
+    expect(saved).toEqual([{ accountId: first!.Id, users: ['deploy-bot'] }]);
+  });
+});
