@@ -28,6 +28,7 @@
  * `changes` (no state store) it lists the findings by rule, as it always has.
  */
 import type { ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
+import { actionParts } from '../present/action';
 import type { CleanAuditMode } from './notification';
 import {
   compareResolved,
@@ -112,6 +113,7 @@ const SEVERITY_LABEL: Record<Severity, string> = {
 };
 
 const ROTATION_STEP_TEXT: Record<RotationStep, string> = {
+  'deploy-new-key': 'rotation in progress: deploy the new key, confirm it is used',
   'replace-uses': 'both keys are in use: replace every use of one with the other, then remove it',
   'deactivate-old-key': 'the older key is no longer used: deactivate it, then delete it',
   'delete-inactive-key': 'one key is inactive: delete it',
@@ -174,10 +176,6 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // One finding
 
@@ -217,50 +215,17 @@ function runbookLink(url: string): string {
   return `<${linkUrl(url)}|${escapeText(runbookLabel(url)).replace(/\|/g, '¦')}>`;
 }
 
-/**
- * The action, escaped as prose, with the values the rules embed in it shown as inline code: the user name
- * (and the `.YYYYMMDD` name of its re-created SES user), the key ids and the quoted description.
- */
+/** The action's words with its values (key ids, names, reasons) as inline code. */
 function actionText(finding: Finding, maxDescription: number): string {
-  const renderers: { pattern: string; render: (match: string) => string }[] = [];
-  const word = (pattern: string) => `(?<![A-Za-z0-9])${pattern}(?![A-Za-z0-9])`;
-  const asCode = (match: string) => code(match);
-  const baseName = finding.userName.replace(/\.\d{8}$/, '');
-  if (baseName) renderers.push({ pattern: word(`${escapeRegExp(baseName)}\\.\\d{8}`), render: asCode });
-  if (finding.userName) renderers.push({ pattern: word(escapeRegExp(finding.userName)), render: asCode });
-  const keyIds = [finding.accessKeyId, ...(finding.keys ?? []).map((k) => k.accessKeyId)];
-  for (const id of new Set(keyIds)) {
-    if (id) renderers.push({ pattern: word(escapeRegExp(id)), render: asCode });
-  }
-  if (finding.exemption?.tagKey) {
-    renderers.push({ pattern: word(escapeRegExp(finding.exemption.tagKey)), render: asCode });
-  }
-  const descriptions = [
-    finding.description,
-    ...(finding.keys ?? []).map((k) => k.description),
-    finding.exemption?.raw,
-  ];
-  for (const description of new Set(descriptions)) {
-    if (description) {
-      renderers.push({
-        pattern: escapeRegExp(`"${description}"`),
-        render: () => `"${code(truncate(description, maxDescription))}"`,
-      });
-    }
-  }
-  // Longest first, so a name that contains another is matched whole.
-  renderers.sort((a, b) => b.pattern.length - a.pattern.length);
-  if (renderers.length === 0) return escapeText(finding.action);
-  const re = new RegExp(renderers.map((r) => `(${r.pattern})`).join('|'), 'g');
-  let out = '';
-  let last = 0;
-  for (const match of finding.action.matchAll(re)) {
-    const index = match.index ?? 0;
-    const which = match.slice(1).findIndex((group) => group !== undefined);
-    out += escapeText(finding.action.slice(last, index)) + renderers[which]!.render(match[0]);
-    last = index + match[0].length;
-  }
-  return out + escapeText(finding.action.slice(last));
+  return actionParts(finding)
+    .map((p) =>
+      typeof p === 'string'
+        ? escapeText(p)
+        : 'value' in p
+          ? code(truncate(p.value, maxDescription))
+          : `<${linkUrl(p.link)}|${escapeText(p.label)}>`,
+    )
+    .join('');
 }
 
 function keyLine(key: KeyDetails, maxDescription: number): string {

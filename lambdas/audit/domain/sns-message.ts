@@ -48,6 +48,8 @@ import {
   sourceText,
   stateErrorText,
 } from './format';
+import { actionParts } from '../present/action';
+import { plainParts } from '../present/text';
 import type { AuditReport } from './report';
 import {
   RULE_IDS,
@@ -140,9 +142,9 @@ export interface SnsMessageOptions {
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 const ROTATION_STEP_TEXT: Record<RotationStep, string> = {
-  'replace-uses': 'both keys are in use: replace the uses of one with the other first',
-  'deactivate-old-key':
-    'the older key has not been used since the newer one was created: deactivate, then delete it',
+  'deploy-new-key': 'rotation in progress: deploy the new key, confirm it is used',
+  'replace-uses': 'both keys are in use: replace every use of one with the other, then remove it',
+  'deactivate-old-key': 'the older key is no longer used: deactivate it, then delete it',
   'delete-inactive-key': 'one key is inactive: delete it',
   'remove-unused-key': 'one key has never been used: remove it',
 };
@@ -321,7 +323,7 @@ export function findingBlock(finding: Finding): string {
       `  Where used: ${whereText(finding.description)}`,
     );
   }
-  lines.push(`  Action: ${oneLine(finding.action)}`);
+  lines.push(`  Action: ${oneLine(plainParts(actionParts(finding)))}`);
   if (finding.sesSmtpUser) {
     lines.push(
       '  SES SMTP user: rotating means re-creating the user (its name with a .YYYYMMDD suffix) and switching to ' +

@@ -434,7 +434,7 @@ function resolved(userName: string, partial: Partial<ResolvedFinding> = {}): Res
 /** `exemptionFinding` with a short action. */
 function exemptionFinding(...args: Parameters<typeof anExemptionFinding>): Finding {
   const finding = anExemptionFinding(...args);
-  return { ...finding, action: `Fix the tag ${finding.exemption?.tagKey} on ${finding.userName}.` };
+  return finding;
 }
 
 const textOf = (message: SnsMessage) => envelopeOf(message).default;
