@@ -7,13 +7,9 @@ import { shouldPostDigest, type NotifyMode } from './domain/changes';
 import type { ChannelResult, CleanAuditMode, NotificationResults } from './domain/notification';
 import type { TeamRoute } from './domain/owners';
 import { isCleanAudit, type AuditReport } from './domain/report';
-import {
-  buildSlackDigest,
-  hasNothingToTell,
-  type SlackAudience,
-  type SlackMessage,
-} from './domain/slack-digest';
-import { buildSnsMessage, type SnsMessage } from './domain/sns-message';
+import { buildSlackDigest, hasNothingToTell } from './present/slack';
+import type { SlackAudience, SlackMessage } from './present/slack-blocks';
+import { buildSnsMessage, type SnsMessage } from './present/sns';
 
 /** The channels as the engine sees them: each absent when not configured. */
 export interface Channels {

@@ -16,7 +16,7 @@ import {
   scopeText,
   sourceText,
   stateErrorText,
-} from './format';
+} from '../present/format';
 import type { AuditReport } from './report';
 import type { Finding } from './types';
 

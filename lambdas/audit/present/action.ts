@@ -5,7 +5,7 @@
  */
 import { EXAMPLE_REASON, EXEMPT_TAG_KEY } from '../domain/exemptions';
 import type { ActionStep, Exemption, Finding } from '../domain/types';
-import { plural, value, type Part } from './text';
+import { count, plural, value, type Part } from './text';
 
 /** A short name per step, for group headings and CSV. */
 export const STEP_LABEL: Record<ActionStep, string> = {
@@ -23,30 +23,20 @@ export const STEP_LABEL: Record<ActionStep, string> = {
   'renew-or-remove-exemption': 'Remove or renew the exemption',
 };
 
-/** What to do, for every finding of a step alike: written once per group. */
+/** What to do, for every finding of a step alike: written once per group, short. */
 export const STEP_TEXT: Record<ActionStep, string> = {
-  'delete-root-key':
-    "Delete the root user's access key (sign in as root, Security credentials); give whatever uses it an IAM role instead.",
-  'rotate-key':
-    'Find where the key is used, create and deploy a new key, confirm the new key is used, then deactivate and delete the old one.',
-  'plan-rotation':
-    'The key reaches the age limit soon: find where it is used and plan its rotation before then.',
-  'recreate-ses-user':
-    'SMTP credentials cannot be rotated: create a new user with a .YYYYMMDD suffix, switch the application to its SMTP credentials, then delete the old user.',
-  'deploy-new-key':
-    'A new key was created and has not been used yet: deploy it where the old key is used, confirm it is used, then remove the old key. Do not remove the new key.',
-  'replace-uses':
-    'Both keys are in use: replace every use of the older key with the newer one, confirm the older is no longer used, then remove it.',
-  'deactivate-old-key':
-    'The older key has not been used since the newer one was created: deactivate it, then delete it.',
-  'remove-unused-key': 'The key has never been used: deactivate it, then delete it. Nothing to rotate.',
-  'confirm-unused-then-remove':
-    'The key has not been used for a long time: confirm nothing still uses it, then deactivate and delete it.',
-  'delete-inactive-key': 'The key is inactive: delete it.',
-  'fix-exemption':
-    'Fix the exemption (its tag on the user, or the stack props); until then it exempts nothing.',
-  'renew-or-remove-exemption':
-    'The exemption has ended: remove it, or renew it if the reason still holds; until then its findings alert.',
+  'delete-root-key': "delete the root user's access key",
+  'rotate-key': 'deploy a new key, confirm it is used, delete the old one',
+  'plan-rotation': 'plan the rotation before the age limit',
+  'recreate-ses-user': 're-create the user (.YYYYMMDD), switch to it, delete the old user',
+  'deploy-new-key': 'rotation in progress: deploy the new key, confirm it is used; keep it',
+  'replace-uses': 'move every use to the newer key, then remove the older',
+  'deactivate-old-key': 'older key idle since the newer one: deactivate, then delete it',
+  'remove-unused-key': 'never used: deactivate, then delete it',
+  'confirm-unused-then-remove': 'confirm nothing uses it, then deactivate and delete it',
+  'delete-inactive-key': 'delete the inactive key',
+  'fix-exemption': 'fix it; until then it exempts nothing',
+  'renew-or-remove-exemption': 'ended: remove it, or renew it if the reason holds',
 };
 
 /** Where an exemption is: `tag <key> on <user>`, or `the stack props`. */
@@ -75,15 +65,11 @@ export function actionParts(finding: Finding): Part[] {
       ];
     case 'rotate-key':
       return [
-        'Rotate ',
-        key,
-        ` (${age ?? '?'} old, limit ${plural(facts.maxKeyAgeDays ?? 0, 'day')}): find where it is used, create and deploy a new key, confirm the new key is used, then deactivate and delete the old one.`,
+        `Rotate the key (${age ?? '?'} old, limit ${count(facts.maxKeyAgeDays ?? 0)}): deploy a new key, confirm it is used, delete the old one.`,
       ];
     case 'plan-rotation':
       return [
-        'Plan the rotation of ',
-        key,
-        `: it turns ${plural(facts.maxKeyAgeDays ?? 0, 'day')} old on ${facts.dueDate ?? '?'}.`,
+        `Plan the rotation: the key turns ${plural(facts.maxKeyAgeDays ?? 0, 'day')} old on ${facts.dueDate ?? '?'}.`,
       ];
     case 'recreate-ses-user':
       return [
@@ -100,9 +86,7 @@ export function actionParts(finding: Finding): Part[] {
         keep,
         ' where ',
         key,
-        ' is used, confirm the new key is used, then remove ',
-        key,
-        '. Keep the new key.',
+        ' is used, confirm it is used, then remove the old one. Keep the new key.',
       ];
     case 'replace-uses':
       return [
@@ -121,11 +105,15 @@ export function actionParts(finding: Finding): Part[] {
         ` was created on ${facts.keepCreatedOn ?? '?'}.`,
       ];
     case 'remove-unused-key':
-      return ['Remove ', key, `: never used in ${age ?? '?'}; deactivate it, then delete it.`];
+      return finding.keys
+        ? ['Remove ', key, `: never used in ${age ?? '?'}; deactivate it, then delete it.`]
+        : [`Remove the key: never used in ${age ?? '?'}; deactivate it, then delete it.`];
     case 'confirm-unused-then-remove':
-      return ['Confirm nothing still uses ', key, ` (${used}), then deactivate and delete it.`];
+      return [`Confirm nothing still uses the key (${used}), then deactivate and delete it.`];
     case 'delete-inactive-key':
-      return ['Delete the inactive key ', key, ` (${used}).`];
+      return finding.keys
+        ? ['Delete the inactive key ', key, ` (${used}).`]
+        : [`Delete the inactive key (${used}).`];
     case 'fix-exemption': {
       const exemption = finding.exemption;
       return [

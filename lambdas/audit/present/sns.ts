@@ -48,9 +48,9 @@ import {
   sourceText,
   stateErrorText,
 } from './format';
-import { actionParts } from '../present/action';
-import { plainParts } from '../present/text';
-import type { AuditReport } from './report';
+import { actionParts } from './action';
+import { plainParts } from './text';
+import type { AuditReport } from '../domain/report';
 import {
   RULE_IDS,
   SEVERITIES,
@@ -61,7 +61,7 @@ import {
   type RotationStep,
   type RuleId,
   type Severity,
-} from './types';
+} from '../domain/types';
 
 /** SNS's limit for one publish: the message, its attributes and (to be safe) the subject, in UTF-8 bytes. */
 export const SNS_MAX_PUBLISH_BYTES = 262_144;

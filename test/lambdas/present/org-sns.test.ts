@@ -3,7 +3,7 @@ import {
   buildOrganizationSubject,
   type OrganizationSnsMessage,
   type SnsOrganizationReport,
-} from '../../../lambdas/audit/domain/org-sns-message';
+} from '../../../lambdas/audit/present/org-sns';
 import type { AuditReport } from '../../../lambdas/audit/domain/report';
 import { evaluateRoot } from '../../../lambdas/audit/domain/rules';
 import {
@@ -11,7 +11,7 @@ import {
   SNS_MAX_PUBLISH_BYTES,
   SNS_MAX_SUBJECT_LENGTH,
   type SnsMessage,
-} from '../../../lambdas/audit/domain/sns-message';
+} from '../../../lambdas/audit/present/sns';
 import type { Finding, IamUser, Severity } from '../../../lambdas/audit/domain/types';
 import type { AccountResult, OrganizationReport } from '../../../lambdas/audit/organization/types';
 import {

@@ -35,7 +35,7 @@ import {
   DEFAULT_FUNCTION_NAME,
   findingsBySeverity,
   reauditCommand,
-} from './org-digest';
+} from './org-slack';
 import {
   attribute,
   escapedBytes,
@@ -51,8 +51,8 @@ import {
   type SnsMessage,
   type SnsMessageOptions,
   largestMessageUnder,
-} from './sns-message';
-import { RULE_IDS, SEVERITIES, type Finding, type RuleId, type Severity } from './types';
+} from './sns';
+import { RULE_IDS, SEVERITIES, type Finding, type RuleId, type Severity } from '../domain/types';
 
 /** An account's attributes (`scope` is `organization`, `accountId` a String.Array) and `accountsFailed`: 9. */
 export type OrganizationSnsAttributes = SnsAttributes & { accountsFailed: SnsAttribute };

@@ -8,7 +8,7 @@ import {
   SNS_MAX_SUBJECT_LENGTH,
   type SnsMessage,
   type SnsReport,
-} from '../../../lambdas/audit/domain/sns-message';
+} from '../../../lambdas/audit/present/sns';
 import type { Finding, IamUser, ResolvedFinding } from '../../../lambdas/audit/domain/types';
 import { DEFAULT_RUNBOOK } from '../../../lambdas/audit/settings';
 import {

@@ -1,5 +1,5 @@
 /** Text helpers shared by the report's plain-text renderings (the CLI table, the SNS message). Pure. */
-import type { AuditReport } from './report';
+import type { AuditReport } from '../domain/report';
 import {
   RULE_IDS,
   type Exemption,
@@ -7,7 +7,7 @@ import {
   type Finding,
   type LastUsed,
   type ResolvedFinding,
-} from './types';
+} from '../domain/types';
 
 /** `2026-11-26 s3 eu-west-2` (date, then service and region where AWS gives them), or `never used`. */
 export function lastUsedText(lastUsed: LastUsed | null): string {
