@@ -16,6 +16,7 @@ import {
   type ExemptionProps,
 } from './domain/exemptions';
 import type { CleanAuditMode } from './domain/notification';
+import { DEFAULT_MAX_FINDING_LINES } from './present/view';
 import { DEFAULT_TEAM_TAG_KEY, validateTeams, type TeamRoute } from './domain/owners';
 import type { Exemption } from './domain/types';
 import type { RuleSettings } from './domain/types';
@@ -46,6 +47,8 @@ export interface AuditConfig {
   exemptions: Exemption[];
   /** The longest an exemption may run, in days from the audit. Default 180. */
   maxExemptionDays: number;
+  /** Finding lines a digest shows at most (new and escalated in full, then one line per key); the rest are counted. Default 50. */
+  maxFindingLines: number;
 }
 
 /** A Slack mention: a user group (`<!subteam^S0123>`) or a user (`<@U0123>`). */
@@ -65,6 +68,7 @@ export const DEFAULT_AUDIT_OPTIONS = {
   escalationDays: DEFAULT_ESCALATION_DAYS,
   teamTagKey: DEFAULT_TEAM_TAG_KEY,
   maxExemptionDays: DEFAULT_MAX_EXEMPTION_DAYS,
+  maxFindingLines: DEFAULT_MAX_FINDING_LINES,
 } as const;
 
 /** The environment variable names, one per setting. */
@@ -87,6 +91,7 @@ export const ENV = {
   teams: 'TEAMS',
   exemptions: 'EXEMPTIONS',
   maxExemptionDays: 'MAX_EXEMPTION_DAYS',
+  maxFindingLines: 'MAX_FINDING_LINES',
   slackWebhookSecretArn: 'SLACK_WEBHOOK_SECRET_ARN',
   snsTopicArn: 'SNS_TOPIC_ARN',
   stateTableName: 'STATE_TABLE_NAME',
@@ -116,6 +121,10 @@ export function configToEnv(config: AuditConfig): Record<string, string> {
       ? { [ENV.exemptions]: JSON.stringify(config.exemptions.map(exemptionProps)) }
       : {}),
     [ENV.maxExemptionDays]: String(config.maxExemptionDays),
+    // Only when set: the default needs no variable (and leaves the deployed templates as they were).
+    ...(config.maxFindingLines !== DEFAULT_AUDIT_OPTIONS.maxFindingLines
+      ? { [ENV.maxFindingLines]: String(config.maxFindingLines) }
+      : {}),
   };
 }
 
@@ -159,6 +168,7 @@ export interface AuditConfigInput extends RuleSettingsInput {
   teams?: Record<string, TeamRoute>;
   exemptions?: readonly ExemptionProps[];
   maxExemptionDays?: number;
+  maxFindingLines?: number;
 }
 
 /** Runs a validator that throws plain Errors, turning them into ConfigErrors. */
@@ -212,6 +222,12 @@ export function validateAuditConfig(input: AuditConfigInput = {}): AuditConfig {
       input.maxExemptionDays ?? DEFAULT_AUDIT_OPTIONS.maxExemptionDays,
       1,
       3650,
+    ),
+    maxFindingLines: wholeNumber(
+      'maxFindingLines',
+      input.maxFindingLines ?? DEFAULT_AUDIT_OPTIONS.maxFindingLines,
+      1,
+      1000,
     ),
   };
 }
@@ -279,6 +295,7 @@ export function loadAuditConfig(env: NodeJS.ProcessEnv): AuditConfig {
     teams: readJson(env, ENV.teams, 'an object of teams'),
     exemptions: readJson(env, ENV.exemptions, 'a list of exemptions'),
     maxExemptionDays: readNumber(env, ENV.maxExemptionDays),
+    maxFindingLines: readNumber(env, ENV.maxFindingLines),
   });
 }
 

@@ -30,6 +30,10 @@ export interface NotifyOptions {
   now?: Date;
   teams?: Record<string, TeamRoute>;
   escalationMention?: string;
+  /** Finding lines a digest shows at most; default 50 (`DEFAULT_MAX_FINDING_LINES`). */
+  maxFindingLines?: number;
+  /** Where the full report is (S3 console URL), linked from the digest when given. */
+  reportLocation?: string;
 }
 
 /** Thrown after every channel was tried when at least one failed, so the function's error alarm sees it. */
@@ -106,6 +110,8 @@ async function postToSlack(
           ...(options.escalationMention ? { escalation: options.escalationMention } : {}),
         },
         ...(destination.audience ? { audience: destination.audience } : {}),
+        ...(options.maxFindingLines !== undefined ? { maxFindingLines: options.maxFindingLines } : {}),
+        ...(options.reportLocation ? { reportLocation: options.reportLocation } : {}),
       });
       if (messages.length === 0) return { status: 'skipped', reason: 'nothing to post' };
       const posted = await slack.post(await slack.webhookUrl(destination.secretArn), messages);

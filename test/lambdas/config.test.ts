@@ -22,6 +22,7 @@ const DEFAULTS: AuditConfig = {
   teams: {},
   exemptions: [],
   maxExemptionDays: 180,
+  maxFindingLines: 50,
 };
 
 const CUSTOM: AuditConfig = validateAuditConfig({
@@ -35,6 +36,7 @@ const CUSTOM: AuditConfig = validateAuditConfig({
   notifyMode: 'changes',
   fullDigestWeekday: 5,
   escalationDays: 21,
+  maxFindingLines: 30,
   escalationMention: '<!subteam^S0SECOPS>',
   teamTagKey: 'owner-team',
   teams: {
@@ -73,6 +75,7 @@ describe('validateAuditConfig', () => {
       escalationDays: 14,
       teamTagKey: 'team',
       maxExemptionDays: 180,
+      maxFindingLines: 50,
     });
   });
 
@@ -151,6 +154,7 @@ describe('loadAuditConfig', () => {
       teams: { payments: { mention: '<!subteam^S0PAY>' } },
       exemptions: [{ userName: 'bob', until: '2027-01-01', reason: 'migrating to roles', source: 'props' }],
       maxExemptionDays: 90,
+      maxFindingLines: 50,
     });
   });
 

@@ -131,7 +131,11 @@ export async function notifyStep(
   const [slackResult, snsResult] = await Promise.all([
     slack
       ? attempt(async () => {
-          const messages = buildOrganizationDigest(report, { clean, functionName: deps.functionName });
+          const messages = buildOrganizationDigest(report, {
+            clean,
+            functionName: deps.functionName,
+            maxFindingLines: deps.config.maxFindingLines,
+          });
           if (messages.length === 0) return { status: 'skipped', reason: 'clean audit, set to post nothing' };
           const { sent } = await slack.post(await slack.webhookUrl(), messages);
           return { status: 'sent', messages: sent };

@@ -156,7 +156,7 @@ describe('buildSnsMessage with one finding', () => {
         '  Key: AKIAALICE00000000001 (Active), 91 days old',
         '  Last used: 2026-11-26 s3 eu-west-2',
         `  Where used: "billing app on Heroku" (the key's description tag)`,
-        `  Action: ${report.findings[0]!.action}`,
+        '  Action: Rotate the key (91 days old, limit 90): deploy a new key, confirm it is used, delete the old one.',
         `  Runbook: ${DEFAULT_RUNBOOK.url}${DEFAULT_RUNBOOK.sections.findWhereUsed}`,
       ].join('\n'),
     );
