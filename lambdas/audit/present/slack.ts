@@ -252,10 +252,10 @@ function summaryText(view: AccountView): string {
   if (view.tracked) {
     lines.push(
       [
-        `:new: *${count(counts.fresh)}* new`,
-        ...(view.team === null ? [`:white_check_mark: *${count(view.resolved.length)}* resolved`] : []),
+        `*${count(counts.fresh)}* new`,
+        ...(view.team === null ? [`*${count(view.resolved.length)}* resolved`] : []),
         `*${count(counts.stillOpen)}* still open`,
-        ...(counts.escalated ? [`:rotating_light: *${count(counts.escalated)}* escalated`] : []),
+        ...(counts.escalated ? [`*${count(counts.escalated)}* escalated`] : []),
       ].join(' · '),
     );
   }
@@ -317,7 +317,7 @@ function healthyMessage(view: AccountView): SlackMessage {
       section(
         truncate(`:white_check_mark: ${sentence}${summary ? `\n${summary}` : ''}`, MAX_SECTION_TEXT_CHARS),
       ),
-      context([`${sourceText(report)}; audited ${minuteOf(report.auditedAt)}`]),
+      context([`${sourceText(report)}; audited ${escapeText(report.auditedAt.slice(11, 16))} UTC`]),
     ],
   };
 }
@@ -353,7 +353,9 @@ export function buildSlackDigest(report: AuditReport, options: SlackDigestOption
   const stateError = stateErrorText(report);
   if (stateError) packer.addFixed(section(`:warning: *${escapeText(stateError)}*`));
   packer.addFixed(section(summaryText(view)));
-  packer.addFixed(context([`${sourceText(report)}; audited ${minuteOf(report.auditedAt)}`]));
+  packer.addFixed(
+    context([`${sourceText(report)}; audited ${escapeText(report.auditedAt.slice(11, 16))} UTC`]),
+  );
   const gap = incompleteText(report);
   if (gap) packer.addFixed(section(`:warning: *${escapeText(truncate(gap, 2000))}*`));
   const runbook = runbookLine([...view.full, ...view.groups].map((x) => x.runbookUrl));
@@ -385,7 +387,9 @@ export function buildSlackDigest(report: AuditReport, options: SlackDigestOption
   view.groups.forEach((group, i) => {
     const intro =
       i === 0
-        ? `:hourglass: *${view.tracked ? 'Still open' : 'Findings'}* (${count(view.counts.lines)})`
+        ? view.firstAudit
+          ? `:new: *New: the first audit* (${count(view.counts.lines)})`
+          : `:hourglass: *${view.tracked ? 'Still open' : 'Findings'}* (${count(view.counts.lines)})`
         : undefined;
     const heading = {
       text:

@@ -53,6 +53,8 @@ export interface AccountView {
   elsewhere: { findings: number; teams: string[] };
   /** True when the state store tracks findings across audits (new / resolved / escalated are known). */
   tracked: boolean;
+  /** A first tracked audit: every finding new, nothing resolved (shown grouped, like an untracked one). */
+  firstAudit: boolean;
   counts: {
     bySeverity: Record<Severity, number>;
     /** Findings per owning team, most first; `null` for findings without an owner. */
@@ -198,6 +200,7 @@ export function buildAccountView(report: AuditReport, options: ViewOptions = {})
     resolved,
     elsewhere,
     tracked,
+    firstAudit: tracked && firstAudit,
     counts: {
       bySeverity: countBySeverity(findings),
       byTeam: teamCounts(findings),
