@@ -38,7 +38,7 @@ export function mrkdwnToHtml(text: string): string {
   const codes: string[] = [];
   let html = text.replace(/`([^`]*)`/g, (_, inner: string) => {
     codes.push(`<code>${inner}</code>`);
-    return `\u0000${codes.length - 1}\u0000`;
+    return `\uE000${codes.length - 1}\uE001`;
   });
   html = html
     .replace(/<(https?:[^|>]+)\|([^>]+)>/g, (_, _url: string, label: string) => `<a>${label}</a>`)
@@ -46,7 +46,7 @@ export function mrkdwnToHtml(text: string): string {
     .replace(/\*([^*\n]+)\*/g, '<b>$1</b>')
     .replace(/:([a-z_]+):/g, (m, name: string) => EMOJI[name] ?? m)
     .replace(/\n/g, '<br>');
-  return html.replace(/\u0000(\d+)\u0000/g, (_, i: string) => codes[Number(i)] ?? '');
+  return html.replace(/\uE000(\d+)\uE001/g, (_, i: string) => codes[Number(i)] ?? '');
 }
 
 function blockHtml(block: Block): string {

@@ -1,6 +1,7 @@
 import { compactUtcDate, DAY_MS, olderThanDays, wholeDaysSince } from './time';
 import {
   RULE_IDS,
+  SEVERITY_RANK,
   type AccessKey,
   type ActionFacts,
   type ActionStep,
@@ -76,8 +77,6 @@ export const STEP_SECTION: Record<
   'confirm-unused-then-remove': 'findIfUsed',
   'delete-inactive-key': 'removeOldKey',
 };
-
-const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 /** The most severe of the rules' severities. */
 export function worstSeverity(rules: RuleId[]): Severity {

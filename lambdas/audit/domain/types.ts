@@ -6,6 +6,9 @@
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** Most severe first: the one severity order every module sorts by. */
+export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+
 export const RULE_IDS = [
   'root-access-key',
   'key-too-old',

@@ -7,6 +7,7 @@
  *
  * Also here, shared with `org-sns.ts`: how accounts are ranked and the command that re-audits one.
  */
+import { compareText, count, plural, SEVERITY_RANK } from './text';
 import { fullFinding } from './slack';
 import { pageSuffix } from './text';
 import { compareForAttention, DEFAULT_MAX_FINDING_LINES } from './view';
@@ -45,13 +46,6 @@ export const DEFAULT_FUNCTION_NAME = '<audit function name>';
 // ---------------------------------------------------------------------------------------------------------
 // Shared with the SNS message
 
-const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
-
-/** `1,234`: counts as people read them. */
-export const count = (n: number): string => n.toLocaleString('en-US');
-
-const plural = (n: number, one: string, many = `${one}s`): string => `${count(n)} ${n === 1 ? one : many}`;
-
 /** All the account's findings, listed or not: `findings` and `findingsOmitted`. */
 export function accountFindingsTotal(account: AccountResult): number {
   return account.findings.length + account.findingsOmitted;
@@ -72,8 +66,6 @@ export function accountSeverityCounts(account: AccountResult): Record<Severity, 
 export function accountHasFindings(account: AccountResult): boolean {
   return accountFindingsTotal(account) > 0 || (account.incomplete?.usersNotAudited ?? 0) > 0;
 }
-
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Most severe account first: more critical findings, then more high, medium and low ones; then more findings in

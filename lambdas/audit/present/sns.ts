@@ -34,6 +34,7 @@
  * resolved since the last audit, then those still open with their days open (escalated ones marked); each
  * finding names its owning team (or "no owner") once owners are resolved.
  */
+import { count, plural, SEVERITY_RANK } from './text';
 import {
   accountText,
   changesText,
@@ -139,8 +140,6 @@ export interface SnsMessageOptions {
   functionName?: string;
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
-
 const ROTATION_STEP_TEXT: Record<RotationStep, string> = {
   'deploy-new-key': 'rotation in progress: deploy the new key, confirm it is used',
   'replace-uses': 'both keys are in use: replace every use of one with the other, then remove it',
@@ -166,9 +165,6 @@ export function printableAscii(text: string): string {
       .trim()
   );
 }
-
-const plural = (n: number, one: string, many = `${one}s`) =>
-  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
 /** Severities with findings, most severe first, with their counts. */
 function severityCounts(report: AuditReport): [Severity, number][] {
@@ -277,8 +273,6 @@ function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 3))}...`;
 }
 
-const count = (n: number) => n.toLocaleString('en-US');
-
 /** ` (team platform)`, ` (no owner)`, or nothing when owners were not resolved. */
 function ownerText(owner: Finding['owner']): string {
   if (owner === undefined) return '';
@@ -350,7 +344,7 @@ function headerText(report: AuditReport, rules: RuleCount[]): string {
     `Scanned ${plural(summary.usersScanned, 'user')} and ${plural(summary.keysScanned, 'key')}: ` +
       (summary.findings
         ? `${plural(summary.findings, 'finding')} (${severityCounts(report)
-            .map(([s, n]) => `${n.toLocaleString('en-US')} ${s}`)
+            .map(([s, n]) => `${count(n)} ${s}`)
             .join(', ')}).`
         : 'no findings.'),
   ];

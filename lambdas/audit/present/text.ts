@@ -3,10 +3,9 @@
  * page numbering, and the parts a line is made of (prose, or a value from AWS that a channel shows as code).
  * Pure: no clock, no environment.
  */
-import { SEVERITIES, type LastUsed, type RuleId, type Severity } from '../domain/types';
+import { SEVERITIES, SEVERITY_RANK, type LastUsed, type RuleId, type Severity } from '../domain/types';
 
-/** Most severe first. */
-export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+export { SEVERITY_RANK };
 
 export const SEVERITY_LABEL: Record<Severity, string> = {
   critical: 'Critical',

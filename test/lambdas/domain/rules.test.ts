@@ -256,7 +256,7 @@ describe('evaluateUser: two keys make one finding for the pair', () => {
     // Both used.
     [
       'both used, old not since the new was created',
-      k(OLD, 100, 20),
+      k(OLD, 100, 40),
       k(NEW, 30, 1),
       'deactivate-old-key',
       OLD,
