@@ -43,6 +43,8 @@ export interface AuditConfig {
    * verified live; an older one is ignored, so a full verification happens at least this often. Default 7.
    */
   keyIndexMaxAgeDays: number;
+  /** Finding lines a digest shows at most (new and escalated in full, then one line per key); the rest are counted. Default 50. */
+  maxFindingLines: number;
 }
 
 /**
@@ -93,6 +95,10 @@ export interface AuditConfigInput {
   maxExemptionDays?: number;
   /** The most days the key index is used after the last full live verification (0: never used). */
   keyIndexMaxAgeDays?: number;
+  /** Finding lines a digest shows at most, most severe and oldest first; the rest are counted. */
+  maxFindingLines?: number;
+  /** Where exemption findings link: the README’s exemptions section. */
+  exemptionsUrl?: string;
 }
 
 /** The key of a setting in {@link ENV}: `maxKeyAgeDays` for `thresholds.maxKeyAgeDays`, `runbookUrl` for `runbook.url`. */
@@ -131,6 +137,7 @@ export const DEFAULT_AUDIT_OPTIONS = Object.fromEntries(
     | 'teamTagKey'
     | 'maxExemptionDays'
     | 'keyIndexMaxAgeDays'
+    | 'maxFindingLines'
   >
 >;
 

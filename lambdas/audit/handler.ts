@@ -38,6 +38,7 @@ import { NotificationError } from './notify';
 import {
   auditAndDeliver,
   isBusy,
+  notifyOptionsOf,
   runContext,
   type Busy,
   type PipelineDeps,
@@ -191,13 +192,7 @@ function pipelineOf(runtime: Runtime): PipelineDeps {
     ...(runtime.delivery ? { delivery: runtime.delivery } : {}),
     escalationDays: config.escalationDays,
     warn: (message, details) => logger.warn(message, details),
-    notify: {
-      clean: config.notifyOnClean,
-      mode: config.notifyMode,
-      fullDigestWeekday: config.fullDigestWeekday,
-      teams: config.teams,
-      ...(config.escalationMention ? { escalationMention: config.escalationMention } : {}),
-    },
+    notify: notifyOptionsOf(config),
   };
 }
 

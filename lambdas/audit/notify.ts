@@ -14,17 +14,13 @@
 import type { Channel, ChannelResult, CleanAuditMode, NotificationResults } from './domain/notification';
 import { CHANNELS } from './domain/notification';
 import { shouldPostDigest, type NotifyMode } from './domain/changes';
-import { buildOrganizationDigest } from './domain/org-digest';
-import { buildOrganizationSnsMessage } from './domain/org-sns-message';
+import { buildOrganizationDigest } from './present/org-slack';
+import { buildOrganizationSnsMessage } from './present/org-sns';
 import type { TeamRoute } from './domain/owners';
 import { isCleanAudit, type AuditReport } from './domain/report';
-import {
-  buildSlackDigest,
-  hasNothingToTell,
-  type SlackAudience,
-  type SlackMessage,
-} from './domain/slack-digest';
-import { buildSnsMessage, type SnsMessage } from './domain/sns-message';
+import { buildSlackDigest, hasNothingToTell } from './present/slack';
+import type { SlackAudience, SlackMessage } from './present/slack-blocks';
+import { buildSnsMessage, type SnsMessage } from './present/sns';
 import { findingId, type Finding } from './domain/types';
 import type { AccountResult, OrganizationReport } from './domain/organization';
 
@@ -61,6 +57,10 @@ export interface NotifyOptions {
   escalationMention?: string;
   /** The audit function's name, for the re-audit commands the organization digest prints. */
   functionName?: string;
+  /** Finding lines a digest shows at most; default 50 (`DEFAULT_MAX_FINDING_LINES`). */
+  maxFindingLines?: number;
+  /** Where the full report is (S3 console URL), linked from the digest when given. */
+  reportLocation?: string;
 }
 
 /** Thrown after every channel was tried when at least one failed, so the function's error alarm sees it. */
@@ -161,12 +161,15 @@ const render = {
       clean: options.clean,
       mentions: mentionsOf(options),
       ...(audience ? { audience } : {}),
+      ...(options.maxFindingLines !== undefined ? { maxFindingLines: options.maxFindingLines } : {}),
+      ...(options.reportLocation ? { reportLocation: options.reportLocation } : {}),
     }),
   auditSns: (report: AuditReport): SnsMessage => buildSnsMessage(report),
   organizationSlack: (report: OrganizationReport, options: NotifyOptions): SlackMessage[] =>
     buildOrganizationDigest(report, {
       clean: options.clean,
       ...(options.functionName ? { functionName: options.functionName } : {}),
+      ...(options.maxFindingLines !== undefined ? { maxFindingLines: options.maxFindingLines } : {}),
     }),
   organizationSns: (report: OrganizationReport, options: NotifyOptions): SnsMessage =>
     buildOrganizationSnsMessage(report, options.functionName ? { functionName: options.functionName } : {}),

@@ -15,6 +15,7 @@
  *    channel; the lease is released.
  */
 import type { DeliveryStore, LeaseHeld, OutboxEntry } from './adapters/delivery-store';
+import type { AuditConfig } from './config';
 import type { Channel, NotificationResults } from './domain/notification';
 import type { AuditReport } from './domain/report';
 import {
@@ -48,6 +49,25 @@ export interface PipelineDeps {
   escalationDays: number;
   /** Told when the lease could not be taken or given back for a reason other than another run holding it. */
   warn?: (message: string, details: Record<string, unknown>) => void;
+}
+
+/** How to tell people, from the validated configuration: the same for every mode. */
+export function notifyOptionsOf(
+  config: Pick<
+    AuditConfig,
+    'notifyOnClean' | 'notifyMode' | 'fullDigestWeekday' | 'teams' | 'escalationMention' | 'maxFindingLines'
+  >,
+  functionName?: string,
+): PipelineDeps['notify'] {
+  return {
+    clean: config.notifyOnClean,
+    mode: config.notifyMode,
+    fullDigestWeekday: config.fullDigestWeekday,
+    teams: config.teams,
+    maxFindingLines: config.maxFindingLines,
+    ...(config.escalationMention ? { escalationMention: config.escalationMention } : {}),
+    ...(functionName ? { functionName } : {}),
+  };
 }
 
 /** One invocation's identity and clock: who holds the lease, the real time, and the delivery deadline. */

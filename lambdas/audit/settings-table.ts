@@ -21,7 +21,8 @@ import { DEFAULT_KEY_INDEX_MAX_AGE_DAYS, MAX_KEY_INDEX_MAX_AGE_DAYS } from './do
 import type { CleanAuditMode } from './domain/notification';
 import { DEFAULT_TEAM_TAG_KEY, validateTeams } from './domain/owners';
 import { IAM_TAG_KEY, isSlackMention } from './domain/patterns';
-import type { Exemption } from './domain/types';
+import { DEFAULT_EXEMPTIONS_URL, type Exemption } from './domain/types';
+import { DEFAULT_MAX_FINDING_LINES } from './present/view';
 import {
   ConfigError,
   DEFAULT_RUNBOOK,
@@ -29,6 +30,7 @@ import {
   DEFAULT_THRESHOLDS,
   validatePatterns,
   validateRunbookSections,
+  validateExemptionsUrl,
   validateRunbookUrl,
   wholeDays,
 } from './settings';
@@ -378,6 +380,25 @@ export const AUDIT_SETTINGS: { readonly [name in SettingName]: Setting } = {
     default: DEFAULT_KEY_INDEX_MAX_AGE_DAYS,
     doc: 'The most days the key index is used after the last full live verification (0: never used).',
   }),
+  maxFindingLines: wholeNumberRow('maxFindingLines', {
+    env: 'MAX_FINDING_LINES',
+    min: 1,
+    max: 1000,
+    default: DEFAULT_MAX_FINDING_LINES,
+    doc: 'Finding lines a digest shows at most, most severe and oldest first; the rest are counted.',
+  }),
+  exemptionsUrl: {
+    env: 'EXEMPTIONS_URL',
+    type: 'text',
+    default: DEFAULT_EXEMPTIONS_URL,
+    defaultText: '`README.md#exemptions`',
+    allowed: 'an http(s) URL, or a path a person can find',
+    doc: 'Where exemption findings link: the README’s exemptions section.',
+    validate: validateExemptionsUrl,
+    read: (raw) => raw,
+    write: (value) => String(value),
+    ruleSetting: true,
+  },
 };
 
 /** The settings as [name, row] pairs, in order. */

@@ -2,7 +2,13 @@
  * The rule settings' defaults, and the checks their rows in the settings table (./settings-table.ts) run: the CDK
  * stack at synth time, the Lambda at cold start and the CLI at start validate them with `validateAuditConfig`.
  */
-import { RUNBOOK_SECTIONS, type Runbook, type RuleSettings, type Thresholds } from './domain/types';
+import {
+  DEFAULT_EXEMPTIONS_URL,
+  RUNBOOK_SECTIONS,
+  type Runbook,
+  type RuleSettings,
+  type Thresholds,
+} from './domain/types';
 
 /** The GOV.UK "AWS IAM Key Rotation" page as last published, and its section anchors. */
 export const DEFAULT_RUNBOOK: Runbook = {
@@ -25,6 +31,7 @@ export const DEFAULT_RULE_SETTINGS: RuleSettings = {
   thresholds: DEFAULT_THRESHOLDS,
   sesUserPatterns: DEFAULT_SES_USER_PATTERNS,
   runbook: DEFAULT_RUNBOOK,
+  exemptionsUrl: DEFAULT_EXEMPTIONS_URL,
 };
 
 /** A configuration value that is not allowed; the message names the value and what is allowed. */
@@ -70,6 +77,16 @@ export function validatePatterns(patterns: unknown): string[] {
 }
 
 /** Throws unless `url` is an http(s) URL without a fragment or spaces (the anchors are appended to it). */
+/** Where exemption findings link: an http(s) URL, or a location a person can find (shown as text, not linked). */
+export function validateExemptionsUrl(url: unknown): string {
+  if (typeof url !== 'string' || url.length === 0 || url.length > 2048 || /\s/.test(url)) {
+    throw new ConfigError(
+      `exemptionsUrl must be an http(s) URL or a path, without spaces, at most 2,048 characters; got ${JSON.stringify(String(url).slice(0, 200))}`,
+    );
+  }
+  return url;
+}
+
 export function validateRunbookUrl(url: unknown): string {
   let parsed: URL | undefined;
   try {

@@ -26,7 +26,10 @@ describe('diffFindings', () => {
   });
 
   it('counts findings with the same verdict but other content', () => {
-    const changed = tooOld.map((f) => ({ ...f, action: 'something else' }));
+    const changed = tooOld.map((f) => ({
+      ...f,
+      action: { ...f.action, step: 'remove-unused-key' as const },
+    }));
     expect(diffFindings(tooOld, changed)).toMatchObject({
       identical: false,
       onlyLeftCount: 0,

@@ -99,8 +99,10 @@ describe('every call of the single-account function is granted by its synthesize
   it('ran every path: report and live reads, state read and commit, both Slack webhooks and SNS', () => {
     expect(world.aws.actions()).toEqual(
       expect.arrayContaining([
-        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:PutItem',
         'dynamodb:Query',
+        'dynamodb:UpdateItem',
         'iam:GenerateCredentialReport',
         'iam:GetAccountAuthorizationDetails',
         'iam:GetCredentialReport',

@@ -35,18 +35,18 @@ describe('the CLI', () => {
     const { code, out } = await run(['--now', '2026-11-28T09:00:00Z']);
     expect(code).toBe(0);
     expect(out).toContain('IAM access key audit of acme-production (123456789012), all users');
+    // One verdict per key: too old and never used is removed, not rotated.
     expect(out).toMatch(
-      /HIGH\s+key-too-old\s+ci\+deploy@acme\.example\s+AKIACI00000000000001\s+100d\s+never used\s+github actions: deploy workflow/,
+      /HIGH\s+key-unused\s+ci\+deploy@acme\.example\s+AKIACI00000000000001\s+100d\s+never used\s+github actions: deploy workflow/,
     );
-    expect(out).toMatch(/MEDIUM\s+key-unused\s+ci\+deploy@acme\.example/);
-    expect(out).toContain('#3-find-where-the-key-is-used');
+    expect(out).toContain('#6-remove-the-old-key');
     expect(out).not.toMatch(/\bbob\b/);
   });
 
   it('prints the JSON report with --json', async () => {
     const { out } = await run(['--json', '--now', '2026-11-28T09:00:00Z']);
     const report = JSON.parse(out) as AuditReport;
-    expect(report.summary).toMatchObject({ usersScanned: 2, findings: 2 });
+    expect(report.summary).toMatchObject({ usersScanned: 2, findings: 1 });
     expect(report.findings[0]).toMatchObject({
       userName: 'ci+deploy@acme.example',
       description: 'github actions: deploy workflow',

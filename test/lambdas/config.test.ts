@@ -28,6 +28,7 @@ const DEFAULTS: AuditConfig = {
   exemptions: [],
   maxExemptionDays: 180,
   keyIndexMaxAgeDays: 7,
+  maxFindingLines: 50,
 };
 
 const CUSTOM: AuditConfig = validateAuditConfig({
@@ -41,6 +42,7 @@ const CUSTOM: AuditConfig = validateAuditConfig({
   notifyMode: 'changes',
   fullDigestWeekday: 5,
   escalationDays: 21,
+  maxFindingLines: 30,
   escalationMention: '<!subteam^S0SECOPS>',
   teamTagKey: 'owner-team',
   teams: {
@@ -70,6 +72,7 @@ describe('validateAuditConfig', () => {
       teamTagKey: 'team',
       maxExemptionDays: 180,
       keyIndexMaxAgeDays: 7,
+      maxFindingLines: 50,
     });
   });
 
@@ -127,6 +130,8 @@ describe('loadAuditConfig', () => {
       EXEMPTIONS: '[{"user":"bob","until":"2027-01-01","reason":"migrating to roles"}]',
       MAX_EXEMPTION_DAYS: '90',
       KEY_INDEX_MAX_AGE_DAYS: '3',
+      MAX_FINDING_LINES: '20',
+      EXEMPTIONS_URL: 'https://wiki.example.com/keys/exemptions',
     });
     expect(config).toEqual({
       settings: {
@@ -136,6 +141,7 @@ describe('loadAuditConfig', () => {
           url: 'https://wiki.example.com/keys',
           sections: { ...DEFAULT_RULE_SETTINGS.runbook.sections, sesSmtp: '#ses' },
         },
+        exemptionsUrl: 'https://wiki.example.com/keys/exemptions',
       },
       concurrency: 4,
       reportWaitSeconds: 120,
@@ -150,6 +156,7 @@ describe('loadAuditConfig', () => {
       exemptions: [{ userName: 'bob', until: '2027-01-01', reason: 'migrating to roles', source: 'props' }],
       maxExemptionDays: 90,
       keyIndexMaxAgeDays: 3,
+      maxFindingLines: 20,
     });
   });
 

@@ -196,8 +196,9 @@ describe('case 1: a finding counts as alerted on a channel only once that channe
   it.each(['daily', 'changes'])(
     'Slack failing on message 2 of 3, then a re-run in %s mode: only the missing parts are sent',
     async (mode) => {
-      environment({ NOTIFY_MODE: mode });
-      serveAccount(accountOf(users(39)));
+      // Every finding in full (no cap), so that the day-one digest of 300 users takes 3 messages.
+      environment({ NOTIFY_MODE: mode, MAX_FINDING_LINES: '1000' });
+      serveAccount(accountOf(users(299)));
       slack.setResponses([SLACK.ok, SLACK.actionProhibited]);
 
       await expect(handler(SCHEDULED)).rejects.toThrow(/message 2 of 3/);

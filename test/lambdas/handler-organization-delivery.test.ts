@@ -28,7 +28,8 @@ const ACCOUNTS = [
   { Id: '111111111111', Name: 'production', State: 'ACTIVE' as const },
   { Id: '222222222222', Name: 'staging', State: 'ACTIVE' as const },
 ];
-const FINDING = 'key-too-old|deploy-bot|AKIADEPLOY0000000001';
+// Never used and 120 days old: one finding, decided by key-unused (remove it), with key-too-old among its rules.
+const FINDING = 'key-unused|deploy-bot|AKIADEPLOY0000000001';
 const PAYMENTS_KEY = 'AKIAPAYMENTS00000001';
 
 const org = mockClient(OrganizationsClient);

@@ -1,6 +1,6 @@
 import type { AuditReport } from '../../lambdas/audit/domain/report';
-import type { SlackMessage } from '../../lambdas/audit/domain/slack-digest';
-import type { SnsMessage } from '../../lambdas/audit/domain/sns-message';
+import type { SlackMessage } from '../../lambdas/audit/present/slack-blocks';
+import type { SnsMessage } from '../../lambdas/audit/present/sns';
 import { notify, NotificationError, type Channels } from '../../lambdas/audit/notify';
 import { daysAgo, key, reportOfUsers, user } from '../support/builders';
 

@@ -17,6 +17,7 @@ describe('defaults', () => {
       thresholds: { maxKeyAgeDays: 90, warnDays: 7, unusedDays: 45 },
       sesUserPatterns: ['^ses-smtp-user\\.'],
       runbook: DEFAULT_RUNBOOK,
+      exemptionsUrl: 'README.md#exemptions',
     });
     expect(validateRuleSettings({})).toEqual(DEFAULT_RULE_SETTINGS);
   });
@@ -93,6 +94,7 @@ describe('validateRuleSettings', () => {
         url: 'https://wiki.example.com/iam/keys?lang=en',
         sections: { ...DEFAULT_RUNBOOK.sections, removeOldKey: '#remove' },
       },
+      exemptionsUrl: 'README.md#exemptions',
     });
   });
 

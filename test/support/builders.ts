@@ -11,19 +11,20 @@
 import { buildReport, type AuditReport, type ReportInput } from '../../lambdas/audit/domain/report';
 import { evaluateUser } from '../../lambdas/audit/domain/rules';
 import { DAY_MS } from '../../lambdas/audit/domain/time';
-import type {
-  AccessKey,
-  AuditChanges,
-  Exemption,
-  ExemptedFinding,
-  Finding,
-  IamUser,
-  LastUsed,
-  RuleSettings,
-  Runbook,
-  Thresholds,
+import {
+  DEFAULT_EXEMPTIONS_URL,
+  type AccessKey,
+  type AuditChanges,
+  type Exemption,
+  type ExemptedFinding,
+  type Finding,
+  type IamUser,
+  type LastUsed,
+  type RuleSettings,
+  type Runbook,
+  type Thresholds,
 } from '../../lambdas/audit/domain/types';
-import { DEFAULT_RULE_SETTINGS, DEFAULT_RUNBOOK, DEFAULT_THRESHOLDS } from '../../lambdas/audit/settings';
+import { DEFAULT_RULE_SETTINGS, DEFAULT_THRESHOLDS } from '../../lambdas/audit/settings';
 import {
   CREDENTIAL_REPORT_COLUMNS,
   type CredentialReportColumn,
@@ -270,16 +271,24 @@ export function exemptionFinding(
   };
   return {
     rule,
+    rules: [rule],
     severity: rule === 'invalid-exemption' ? 'medium' : 'low',
     userName: exemption.userName,
+    ...(exemption.accessKeyId ? { accessKeyId: exemption.accessKeyId } : {}),
     lastUsed: null,
     description: null,
     sesSmtpUser: false,
-    runbookUrl: `${DEFAULT_RUNBOOK.url}#exemptions`,
+    runbookUrl: DEFAULT_EXEMPTIONS_URL,
     action:
       rule === 'invalid-exemption'
-        ? `Fix the tag ${full.tagKey} on ${exemption.userName}: "${full.raw ?? ''}" is not "YYYY-MM-DD reason"; it exempts nothing.`
-        : `The exemption of ${exemption.userName} ended on ${full.until}: fix the finding, or renew the tag ${full.tagKey}.`,
+        ? {
+            step: 'fix-exemption',
+            facts: {
+              problems: [`"${full.raw ?? ''}" is not "YYYY-MM-DD reason"`],
+              latestUntil: '2027-05-27',
+            },
+          }
+        : { step: 'renew-or-remove-exemption', facts: { latestUntil: '2027-05-27' } },
     exemption: full,
   };
 }

@@ -14,7 +14,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkSlackLimits, type SlackMessage } from '../../lambdas/audit/domain/slack-digest';
+import { checkSlackLimits, type SlackMessage } from '../../lambdas/audit/present/slack-blocks';
 
 /** One answer: a status, Slack's plain-text body, extra headers; `delayMs` holds the answer back (timeouts). */
 export interface SlackResponse {

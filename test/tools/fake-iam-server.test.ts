@@ -138,7 +138,7 @@ describe('one server for IAM and STS', () => {
     const iam = iamClient(server);
     expect((await iam.send(new ListAccountAliasesCommand({}))).AccountAliases).toEqual(['acme-staging']);
     const { SummaryMap } = await iam.send(new GetAccountSummaryCommand({}));
-    expect(SummaryMap).toMatchObject({ AccountAccessKeysPresent: 1, Users: 14, AccessKeysPerUserQuota: 2 });
+    expect(SummaryMap).toMatchObject({ AccountAccessKeysPresent: 1, Users: 15, AccessKeysPerUserQuota: 2 });
 
     const bare = new FakeIamAccount({ accountId: '111122223333' });
     const bareServer = await start(bare);
@@ -241,7 +241,7 @@ describe('the credential report', () => {
     const [header] = csv.split('\n');
     expect(header).toBe(CREDENTIAL_REPORT_COLUMNS.join(','));
     const rows = csvRows(csv);
-    expect(rows).toHaveLength(15);
+    expect(rows).toHaveLength(16);
     expect(rows[0]).toMatchObject({
       user: '<root_account>',
       arn: 'arn:aws:iam::123456789012:root',
@@ -584,10 +584,18 @@ describe('the accounts', () => {
 
     const steps = [...account.users()]
       .filter((user) => user.keys.length === 2)
-      .map((user) => rotationStepOf(toDomainUser(user).keys as [AccessKey, AccessKey]).step);
+      .map(
+        (user) =>
+          rotationStepOf(
+            toDomainUser(user).keys as [AccessKey, AccessKey],
+            NOW,
+            settings.thresholds.unusedDays,
+          ).step,
+      );
     expect(steps.sort()).toEqual([
       'deactivate-old-key',
       'delete-inactive-key',
+      'deploy-new-key',
       'remove-unused-key',
       'replace-uses',
     ]);

@@ -27,7 +27,8 @@ const day = (now: Date, days: number): string =>
  * - `reporting-etl`: 86 days old (`key-expiring`), with an exemption tag whose date does not parse
  *   (`invalid-exemption`);
  * - two keys, one user per rotation step: `data-sync` (old key idle since the new one was created),
- *   `build-agent` (both in use), `legacy-app` (one inactive), `analytics` (one never used);
+ *   `build-agent` (both in use), `legacy-app` (one inactive), `analytics` (a new key created 3 days ago, not yet
+ *   used: a rotation in progress, deploy it), `search-indexer` (a new key never used in 60 days: remove it);
  * - `vendor-sftp`: 100 days old but exempted by a tag until 60 days from now (listed under `exempted`);
  * - `old-cron` (whose exemption ran out 3 days ago: `exemption-expired`): last used 60 days ago, `monitoring.agent_01`: never used in 50 days (`key-unused`);
  * - `former-contractor`: an inactive key (`inactive-key`);
@@ -104,6 +105,13 @@ export function buildSampleAccount(now: Date): FakeIamAccount {
     lastUsed: used(ago(now, 0, 6), 'redshift', 'eu-west-1'),
   });
   account.addKey('analytics', { createDate: ago(now, 3) });
+
+  account.addUser({ userName: 'search-indexer', createDate: ago(now, 400), tags: team('sre') });
+  account.addKey('search-indexer', {
+    createDate: ago(now, 80),
+    lastUsed: used(ago(now, 0, 3), 'es', 'eu-west-1'),
+  });
+  account.addKey('search-indexer', { createDate: ago(now, 60) });
 
   account.addUser({
     userName: 'old-cron',

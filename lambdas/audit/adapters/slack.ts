@@ -19,7 +19,7 @@ import {
   IncomingWebhookRequestError,
   type FetchFunction,
 } from '@slack/webhook';
-import type { SlackMessage } from '../domain/slack-digest';
+import type { SlackMessage } from '../present/slack-blocks';
 
 /** Retries of one message after its first attempt. */
 export const DEFAULT_MAX_RETRIES = 4;

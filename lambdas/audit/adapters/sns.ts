@@ -3,7 +3,7 @@
  * records the channel as failed; their message names the topic and what went wrong.
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { SnsMessage } from '../domain/sns-message';
+import type { SnsMessage } from '../present/sns';
 
 export class SnsPublishError extends Error {
   override name = 'SnsPublishError';

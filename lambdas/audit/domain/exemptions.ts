@@ -20,7 +20,9 @@ import { ROOT_USER_NAME } from './rules';
 import { calendarDaysBetween, DAY_MS, isCalendarDate, utcDate } from './time';
 import { ACCESS_KEY_ID, IAM_USER_NAME } from './patterns';
 import {
+  DEFAULT_EXEMPTIONS_URL,
   RULE_IDS,
+  type ActionFacts,
   type ExemptedFinding,
   type Exemption,
   type Finding,
@@ -93,7 +95,8 @@ const EXEMPTIBLE: ReadonlySet<string> = new Set(EXEMPTIBLE_RULES);
 const TAG_KEY_FORMS =
   `${EXEMPT_TAG_KEY} (the whole user), ${EXEMPT_TAG_KEY}:<access key id>, ${EXEMPT_TAG_KEY}:<rule> ` +
   `or ${EXEMPT_TAG_KEY}:<access key id>:<rule>, with <rule> one of ${EXEMPTIBLE_RULES.join(', ')}`;
-const EXAMPLE_REASON = 'vendor cannot rotate until the contract renewal';
+/** The reason the documentation and the fix-exemption advice give as an example. */
+export const EXAMPLE_REASON = 'vendor cannot rotate until the contract renewal';
 
 type TagTarget = { accessKeyId?: string; rules?: RuleId[] };
 
@@ -284,14 +287,6 @@ export function validatePropsExemptions(list: readonly ExemptionProps[] = []): E
   });
 }
 
-/** `alice`, `key AKIA... of alice`, `alice (key-unused)`. */
-function targetText(exemption: Exemption): string {
-  const who = exemption.accessKeyId
-    ? `key ${exemption.accessKeyId} of ${exemption.userName}`
-    : exemption.userName;
-  return exemption.rules ? `${who} (${exemption.rules.join(', ')})` : who;
-}
-
 function addDays(day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
@@ -316,41 +311,15 @@ function verdictOf(exemption: Exemption, today: string, maxDays: number, knownIn
   return daysAhead < 0 ? { kind: 'expired' } : { kind: 'current' };
 }
 
-function invalidAction(exemption: Exemption, problems: Problems, latest: string): string {
-  const why = [...problems.target, ...problems.value].join('; ');
-  if (exemption.source === 'tag') {
-    const rewrite =
-      problems.value.length > 0
-        ? ` Write its value as YYYY-MM-DD <reason>, a date on or before ${latest}, e.g. "${latest} ${EXAMPLE_REASON}".`
-        : '';
-    return `Fix the tag ${exemption.tagKey ?? EXEMPT_TAG_KEY} on ${exemption.userName}: ${why}.${rewrite} Until then it exempts nothing.`;
-  }
-  return (
-    `Fix the exemption of ${targetText(exemption)} in the stack props (exemptions): ${why}. ` +
-    `Give until a date on or before ${latest} and a reason, then deploy. Until then it exempts nothing.`
-  );
-}
-
-function expiredAction(exemption: Exemption, latest: string): string {
-  const where =
-    exemption.source === 'tag'
-      ? { what: `tag ${exemption.tagKey ?? EXEMPT_TAG_KEY}`, remove: 'Remove the tag' }
-      : { what: 'stack props', remove: 'Remove the entry from the stack props (exemptions)' };
-  return (
-    `The exemption of ${targetText(exemption)} (${where.what}) ended on ${exemption.until}: "${exemption.reason}". ` +
-    `${where.remove}, or renew it with a date on or before ${latest} if the reason still holds; ` +
-    `until then its findings alert.`
-  );
-}
-
 function exemptionFinding(
   rule: 'invalid-exemption' | 'exemption-expired',
   exemption: Exemption,
-  action: string,
+  facts: ActionFacts,
   settings: RuleSettings,
 ): Finding {
   return {
     rule,
+    rules: [rule],
     severity: EXEMPTION_RULES[rule].severity,
     userName: exemption.userName,
     ...(exemption.accessKeyId ? { accessKeyId: exemption.accessKeyId } : {}),
@@ -358,9 +327,13 @@ function exemptionFinding(
     description: null,
     exemption,
     sesSmtpUser: false,
-    // The exemption stood for a key that could not be rotated yet: its rotation starts by finding where it is used.
-    runbookUrl: `${settings.runbook.url}${settings.runbook.sections.findWhereUsed}`,
-    action,
+    // Not a key step: the finding is about the exemption, so it links to how exemptions are written.
+    runbookUrl: settings.exemptionsUrl ?? DEFAULT_EXEMPTIONS_URL,
+    action: {
+      step: rule === 'invalid-exemption' ? 'fix-exemption' : 'renew-or-remove-exemption',
+      ...(exemption.accessKeyId ? { accessKeyId: exemption.accessKeyId } : {}),
+      facts,
+    },
   };
 }
 
@@ -369,12 +342,14 @@ function specificity(exemption: Exemption): number {
   return (exemption.accessKeyId ? 2 : 0) + (exemption.rules ? 1 : 0);
 }
 
+/** True when the exemption covers every rule that fired on the finding (an exemption from age alone does not hide an unused key). */
 function covers(exemption: Exemption, finding: Finding): boolean {
+  const fired = finding.rules.length ? finding.rules : [finding.rule];
   return (
-    EXEMPTIBLE.has(finding.rule) &&
+    fired.every((rule) => EXEMPTIBLE.has(rule)) &&
     exemption.userName === finding.userName &&
     (exemption.accessKeyId === undefined || exemption.accessKeyId === finding.accessKeyId) &&
-    (exemption.rules === undefined || exemption.rules.includes(finding.rule))
+    (exemption.rules === undefined || fired.every((rule) => exemption.rules!.includes(rule)))
   );
 }
 
@@ -412,14 +387,14 @@ export function applyExemptions(
     if (verdict.kind === 'current') current.push(exemption);
     else if (verdict.kind === 'expired') {
       policyFindings.push(
-        exemptionFinding('exemption-expired', exemption, expiredAction(exemption, latest), options.settings),
+        exemptionFinding('exemption-expired', exemption, { latestUntil: latest }, options.settings),
       );
     } else {
       policyFindings.push(
         exemptionFinding(
           'invalid-exemption',
           exemption,
-          invalidAction(exemption, verdict.problems, latest),
+          { problems: [...verdict.problems.target, ...verdict.problems.value], latestUntil: latest },
           options.settings,
         ),
       );

@@ -3,6 +3,7 @@ import type { NotificationResults } from './notification';
 import {
   RULE_IDS,
   SEVERITIES,
+  SEVERITY_RANK,
   type AuditChanges,
   type ExemptedFinding,
   type Finding,
@@ -81,8 +82,6 @@ export interface ReportInput {
   /** Users the audit did not reach, and why; absent or empty when it covered everyone. */
   notAudited?: { reason: string; users: string[] };
 }
-
-const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 /** Orders findings by severity (most severe first), then user, then key, then rule. */
 export function compareFindings(a: Finding, b: Finding): number {

@@ -1,41 +1,25 @@
 import { compactUtcDate, DAY_MS, olderThanDays, wholeDaysSince } from './time';
-import type {
-  AccessKey,
-  Finding,
-  IamUser,
-  KeyDetails,
-  RootKey,
-  RotationStep,
-  RuleId,
-  RuleSettings,
-  RunbookSection,
-  Severity,
+import {
+  RULE_IDS,
+  SEVERITY_RANK,
+  type AccessKey,
+  type ActionFacts,
+  type ActionStep,
+  type Finding,
+  type FindingAction,
+  type IamUser,
+  type KeyDetails,
+  type RootKey,
+  type RotationStep,
+  type RuleId,
+  type RuleSettings,
+  type RunbookSection,
+  type Severity,
+  type Thresholds,
 } from './types';
 
 /** The user name the credential report gives the root account. */
 export const ROOT_USER_NAME = '<root_account>';
-
-/** What a rule decides about one user: the parts of a finding that vary by rule. */
-interface Verdict {
-  key?: AccessKey;
-  keys?: AccessKey[];
-  rotationStep?: RotationStep;
-  section: RunbookSection;
-  action: string;
-}
-
-interface RuleContext {
-  user: IamUser;
-  now: Date;
-  settings: RuleSettings;
-  ses: boolean;
-}
-
-interface UserRule {
-  id: RuleId;
-  severity: Severity;
-  evaluate(ctx: RuleContext): Verdict[];
-}
 
 const isActive = (key: Pick<AccessKey, 'status'>): boolean => key.status === 'Active';
 const byCreation = (a: Pick<AccessKey, 'createdAt'>, b: Pick<AccessKey, 'createdAt'>): number =>
@@ -65,169 +49,142 @@ export function nextSesUserName(userName: string, now: Date): string {
   return `${base.slice(0, MAX_USER_NAME_LENGTH - suffix.length)}${suffix}`;
 }
 
-function describeUse(key: AccessKey, now: Date): string {
-  if (!key.lastUsed) return 'never used';
-  const where = [key.lastUsed.service, key.lastUsed.region].filter(Boolean).join(' in ');
-  return `last used ${wholeDaysSince(key.lastUsed.date, now)} days ago${where ? ` (${where})` : ''}`;
+/** The severity of each rule. */
+export const RULE_SEVERITY: Record<RuleId, Severity> = {
+  'root-access-key': 'critical',
+  'key-too-old': 'high',
+  'key-expiring': 'low',
+  'two-keys': 'medium',
+  'key-unused': 'medium',
+  'inactive-key': 'low',
+  'invalid-exemption': 'medium',
+  'exemption-expired': 'low',
+};
+
+/** The runbook section each key step links to (exemption steps link to the exemptions documentation). */
+export const STEP_SECTION: Record<
+  Exclude<ActionStep, 'fix-exemption' | 'renew-or-remove-exemption'>,
+  RunbookSection
+> = {
+  'delete-root-key': 'removeOldKey',
+  'rotate-key': 'findWhereUsed',
+  'plan-rotation': 'findWhereUsed',
+  'recreate-ses-user': 'sesSmtp',
+  'deploy-new-key': 'createAndDeploy',
+  'replace-uses': 'findWhereUsed',
+  'deactivate-old-key': 'removeOldKey',
+  'remove-unused-key': 'removeOldKey',
+  'confirm-unused-then-remove': 'findIfUsed',
+  'delete-inactive-key': 'removeOldKey',
+};
+
+/** The most severe of the rules' severities. */
+export function worstSeverity(rules: RuleId[]): Severity {
+  return rules
+    .map((rule) => RULE_SEVERITY[rule])
+    .reduce<Severity>((worst, s) => (SEVERITY_RANK[s] < SEVERITY_RANK[worst] ? s : worst), 'low');
 }
 
-function rotateAction(ctx: RuleContext, key: AccessKey, why: string): Pick<Verdict, 'section' | 'action'> {
-  if (ctx.ses) {
-    return {
-      section: 'sesSmtp',
-      action:
-        `${why}. SES SMTP credentials cannot be rotated: create user ${nextSesUserName(ctx.user.userName, ctx.now)}, ` +
-        `switch the application to its SMTP credentials, then delete ${ctx.user.userName}.`,
-    };
-  }
-  const where = ctx.user.tags[key.accessKeyId];
+const inRuleOrder = (rules: Iterable<RuleId>): RuleId[] =>
+  [...new Set(rules)].sort((a, b) => RULE_IDS.indexOf(a) - RULE_IDS.indexOf(b));
+
+/** Every key rule that fires on one key (not `two-keys`, which is the pair's), in `RULE_IDS` order. */
+export function rulesOnKey(key: AccessKey, now: Date, thresholds: Thresholds): RuleId[] {
+  if (!isActive(key)) return ['inactive-key'];
+  const { maxKeyAgeDays, warnDays, unusedDays } = thresholds;
+  const tooOld = olderThanDays(key.createdAt, now, maxKeyAgeDays);
+  const rules: RuleId[] = [];
+  if (tooOld) rules.push('key-too-old');
+  if (!tooOld && olderThanDays(key.createdAt, now, maxKeyAgeDays - warnDays)) rules.push('key-expiring');
+  if (olderThanDays(lastActivity(key), now, unusedDays)) rules.push('key-unused');
+  return rules;
+}
+
+/** Which rule decides a lone key's action: an inactive key is deleted, an unused one removed, then age. */
+const DECIDING_ORDER: readonly RuleId[] = ['inactive-key', 'key-unused', 'key-too-old', 'key-expiring'];
+
+const dayOf = (iso: string): string => iso.slice(0, 10);
+
+function keyFacts(key: AccessKey, now: Date): Pick<ActionFacts, 'ageDays' | 'lastUsedDaysAgo'> {
   return {
-    section: 'findWhereUsed',
-    action:
-      `${why}. Find where ${key.accessKeyId} is used${where ? ` (described as "${where}")` : ''}, ` +
-      `create and deploy a new key, confirm the new key is used, then deactivate and delete ${key.accessKeyId}.`,
+    ageDays: wholeDaysSince(key.createdAt, now),
+    lastUsedDaysAgo: key.lastUsed ? wholeDaysSince(key.lastUsed.date, now) : null,
   };
 }
 
-/** Decides which rotation step a user holding two keys is in, and which key the step acts on. */
-export function rotationStepOf(keys: [AccessKey, AccessKey]): {
-  step: RotationStep;
-  target: AccessKey;
-  keep: AccessKey;
-} {
+/** The action for a lone key, decided by `rule`. */
+function loneKeyAction(
+  rule: RuleId,
+  key: AccessKey,
+  user: IamUser,
+  now: Date,
+  settings: RuleSettings,
+  ses: boolean,
+): FindingAction {
+  const { maxKeyAgeDays, unusedDays } = settings.thresholds;
+  const base = { accessKeyId: key.accessKeyId };
+  const facts = keyFacts(key, now);
+  if (rule === 'inactive-key') return { ...base, step: 'delete-inactive-key', facts };
+  if (rule === 'key-unused') {
+    return {
+      ...base,
+      step: key.lastUsed ? 'confirm-unused-then-remove' : 'remove-unused-key',
+      facts: { ...facts, unusedDays },
+    };
+  }
+  const dueDate =
+    rule === 'key-expiring'
+      ? { dueDate: dayOf(new Date(Date.parse(key.createdAt) + maxKeyAgeDays * DAY_MS).toISOString()) }
+      : {};
+  if (ses) {
+    return {
+      ...base,
+      step: 'recreate-ses-user',
+      facts: { ...facts, maxKeyAgeDays, ...dueDate, newUserName: nextSesUserName(user.userName, now) },
+    };
+  }
+  return {
+    ...base,
+    step: rule === 'key-expiring' ? 'plan-rotation' : 'rotate-key',
+    facts: { ...facts, maxKeyAgeDays, ...dueDate },
+  };
+}
+
+/**
+ * Decides which rotation step a user holding two keys is at. `target` is the key going away, `keep` the key that
+ * stays (runbook step 1: a user has two keys only while rotating).
+ *
+ * - A key is inactive: delete it.
+ * - The older key has never been used: remove it.
+ * - The newer key, created after the older one, has never been used: the rotation is in progress (step 4 done,
+ *   not yet deployed): deploy the newer key where the older one is used and confirm it is used (steps 4-5),
+ *   whatever the older key's age. Only when the newer key has stayed unused past the unused threshold is it
+ *   abandoned: remove it.
+ * - Both used, the older not since the newer was created: deactivate the older (step 6).
+ * - Both used: replace every use of the older with the newer, then remove the older.
+ */
+export function rotationStepOf(
+  keys: [AccessKey, AccessKey],
+  now: Date,
+  unusedDays: number,
+): { step: RotationStep; target: AccessKey; keep: AccessKey } {
   const [older, newer] = [...keys].sort(byCreation) as [AccessKey, AccessKey];
   const pick = (target: AccessKey) => ({ target, keep: target === older ? newer : older });
   const inactive = [older, newer].find((k) => !isActive(k));
   if (inactive) return { step: 'delete-inactive-key', ...pick(inactive) };
-  const neverUsed = [older, newer].find((k) => k.lastUsed === null);
-  if (neverUsed) return { step: 'remove-unused-key', ...pick(neverUsed) };
-  if (Date.parse(older.lastUsed!.date) < Date.parse(newer.createdAt)) {
+  if (older.lastUsed === null) return { step: 'remove-unused-key', ...pick(older) };
+  if (newer.lastUsed === null) {
+    const createdAfter = Date.parse(newer.createdAt) > Date.parse(older.createdAt);
+    if (createdAfter && !olderThanDays(newer.createdAt, now, unusedDays)) {
+      return { step: 'deploy-new-key', ...pick(older) };
+    }
+    return { step: 'remove-unused-key', ...pick(newer) };
+  }
+  if (Date.parse(older.lastUsed.date) < Date.parse(newer.createdAt)) {
     return { step: 'deactivate-old-key', ...pick(older) };
   }
   return { step: 'replace-uses', ...pick(older) };
 }
-
-function twoKeysAction(ctx: RuleContext, keys: [AccessKey, AccessKey]): Verdict {
-  const { step, target, keep } = rotationStepOf(keys);
-  const t = target.accessKeyId;
-  const k = keep.accessKeyId;
-  const sesNote = ctx.ses
-    ? ' This is an SES SMTP user: rotate it by re-creating the user with a .YYYYMMDD suffix, not with a second key.'
-    : '';
-  const verdicts: Record<RotationStep, Omit<Verdict, 'keys' | 'rotationStep'>> = {
-    'delete-inactive-key': {
-      section: 'removeOldKey',
-      action: `Delete the inactive key ${t}; ${k} stays.`,
-    },
-    'remove-unused-key': {
-      section: 'removeOldKey',
-      action: `Remove ${t}: it has never been used; ${k} stays.`,
-    },
-    'deactivate-old-key': {
-      section: 'removeOldKey',
-      action: `${t} has not been used since ${k} was created on ${keep.createdAt.slice(0, 10)}: deactivate ${t}, then delete it.`,
-    },
-    'replace-uses': {
-      section: 'findWhereUsed',
-      action: `Both keys are in use: replace every use of ${t} with ${k}, confirm ${t} is no longer used, then remove it.`,
-    },
-  };
-  const verdict = verdicts[step];
-  return { ...verdict, action: verdict.action + sesNote, keys, rotationStep: step };
-}
-
-/** The user rules, in the order the report lists a user's findings of equal severity. */
-export const USER_RULES: readonly UserRule[] = [
-  {
-    id: 'key-too-old',
-    severity: 'high',
-    evaluate: (ctx) =>
-      ctx.user.keys
-        .filter(
-          (key) =>
-            isActive(key) && olderThanDays(key.createdAt, ctx.now, ctx.settings.thresholds.maxKeyAgeDays),
-        )
-        .map((key) => ({
-          key,
-          ...rotateAction(
-            ctx,
-            key,
-            `Rotate ${key.accessKeyId}: it is ${wholeDaysSince(key.createdAt, ctx.now)} days old, ` +
-              `past the ${ctx.settings.thresholds.maxKeyAgeDays}-day limit`,
-          ),
-        })),
-  },
-  {
-    id: 'key-expiring',
-    severity: 'low',
-    evaluate: (ctx) => {
-      const { maxKeyAgeDays, warnDays } = ctx.settings.thresholds;
-      return ctx.user.keys
-        .filter(
-          (key) =>
-            isActive(key) &&
-            !olderThanDays(key.createdAt, ctx.now, maxKeyAgeDays) &&
-            olderThanDays(key.createdAt, ctx.now, maxKeyAgeDays - warnDays),
-        )
-        .map((key) => {
-          const due = new Date(Date.parse(key.createdAt) + maxKeyAgeDays * DAY_MS).toISOString().slice(0, 10);
-          return {
-            key,
-            ...rotateAction(
-              ctx,
-              key,
-              `Plan the rotation of ${key.accessKeyId}: it turns ${maxKeyAgeDays} days old on ${due}`,
-            ),
-          };
-        });
-    },
-  },
-  {
-    id: 'two-keys',
-    severity: 'medium',
-    evaluate: (ctx) =>
-      ctx.user.keys.length >= 2
-        ? [twoKeysAction(ctx, ctx.user.keys.slice(0, 2) as [AccessKey, AccessKey])]
-        : [],
-  },
-  {
-    id: 'key-unused',
-    severity: 'medium',
-    evaluate: (ctx) =>
-      ctx.user.keys
-        .filter(
-          (key) =>
-            isActive(key) && olderThanDays(lastActivity(key), ctx.now, ctx.settings.thresholds.unusedDays),
-        )
-        .map((key) =>
-          key.lastUsed
-            ? {
-                key,
-                section: 'findIfUsed' as const,
-                action:
-                  `${key.accessKeyId} was ${describeUse(key, ctx.now)}: confirm nothing still uses it, ` +
-                  `then deactivate and delete it.`,
-              }
-            : {
-                key,
-                section: 'removeOldKey' as const,
-                action: `${key.accessKeyId} has never been used in ${wholeDaysSince(key.createdAt, ctx.now)} days: deactivate it, then delete it.`,
-              },
-        ),
-  },
-  {
-    id: 'inactive-key',
-    severity: 'low',
-    evaluate: (ctx) =>
-      ctx.user.keys
-        .filter((key) => !isActive(key))
-        .map((key) => ({
-          key,
-          section: 'removeOldKey' as const,
-          action: `Delete ${key.accessKeyId}: it is inactive; ${describeUse(key, ctx.now)}.`,
-        })),
-  },
-];
 
 function runbookUrl(settings: RuleSettings, section: RunbookSection): string {
   return `${settings.runbook.url}${settings.runbook.sections[section]}`;
@@ -245,41 +202,64 @@ export function keyDetails(key: AccessKey, user: IamUser, now: Date): KeyDetails
   };
 }
 
-/** Applies every user rule to one user. */
+/**
+ * Applies the key rules to one user: one finding per key that any rule fires on, or, for a user holding two keys,
+ * one finding for the pair (`two-keys`, with the rules of each key in `keys[].rules`). Each finding has one
+ * action; `rules` lists every rule that fired, `rule` the one that decides the action.
+ */
 export function evaluateUser(user: IamUser, now: Date, settings: RuleSettings): Finding[] {
-  const ctx: RuleContext = {
-    user,
-    now,
-    settings,
-    ses: isSesSmtpUser(user.userName, settings.sesUserPatterns),
-  };
-  return USER_RULES.flatMap((rule) =>
-    rule.evaluate(ctx).map((verdict): Finding => {
-      const base = {
-        rule: rule.id,
-        severity: rule.severity,
-        userName: user.userName,
-        sesSmtpUser: ctx.ses,
-        runbookUrl: runbookUrl(settings, verdict.section),
-        action: verdict.action,
-      };
-      if (verdict.key) {
-        const { accessKeyId, status, createdAt, ageDays, lastUsed, description } = keyDetails(
-          verdict.key,
-          user,
-          now,
-        );
-        return { ...base, accessKeyId, status, createdAt, ageDays, lastUsed, description };
-      }
-      return {
+  const ses = isSesSmtpUser(user.userName, settings.sesUserPatterns);
+  const base = { userName: user.userName, sesSmtpUser: ses };
+  if (user.keys.length >= 2) {
+    const pair = [...user.keys.slice(0, 2)] as [AccessKey, AccessKey];
+    const { step, target, keep } = rotationStepOf(pair, now, settings.thresholds.unusedDays);
+    const keys = [...pair]
+      .sort(byCreation)
+      .map((key) => ({ ...keyDetails(key, user, now), rules: rulesOnKey(key, now, settings.thresholds) }));
+    const rules = inRuleOrder(['two-keys', ...keys.flatMap((k) => k.rules)]);
+    const facts: ActionFacts = {
+      ...keyFacts(target, now),
+      keepCreatedOn: dayOf(keep.createdAt),
+      ...(step === 'remove-unused-key' ? { unusedDays: settings.thresholds.unusedDays } : {}),
+    };
+    return [
+      {
         ...base,
+        rule: 'two-keys',
+        rules,
+        severity: worstSeverity(rules),
         lastUsed: null,
         description: null,
-        keys: (verdict.keys ?? []).map((key) => keyDetails(key, user, now)),
-        rotationStep: verdict.rotationStep,
-      };
-    }),
-  );
+        keys,
+        rotationStep: step,
+        runbookUrl: runbookUrl(settings, STEP_SECTION[step]),
+        action: { step, accessKeyId: target.accessKeyId, keepAccessKeyId: keep.accessKeyId, facts },
+      },
+    ];
+  }
+  return user.keys.flatMap((key): Finding[] => {
+    const rules = rulesOnKey(key, now, settings.thresholds);
+    const rule = DECIDING_ORDER.find((r) => rules.includes(r));
+    if (!rule) return [];
+    const action = loneKeyAction(rule, key, user, now, settings, ses);
+    const { accessKeyId, status, createdAt, ageDays, lastUsed, description } = keyDetails(key, user, now);
+    return [
+      {
+        ...base,
+        rule,
+        rules,
+        severity: worstSeverity(rules),
+        accessKeyId,
+        status,
+        createdAt,
+        ageDays,
+        lastUsed,
+        description,
+        runbookUrl: runbookUrl(settings, STEP_SECTION[action.step as keyof typeof STEP_SECTION]),
+        action,
+      },
+    ];
+  });
 }
 
 /** `root-access-key`: one critical finding per root access key that is active, or whose status is unknown. */
@@ -288,6 +268,7 @@ export function evaluateRoot(rootKeys: RootKey[], now: Date, settings: RuleSetti
     .filter((key) => key.active !== false)
     .map((key) => ({
       rule: 'root-access-key',
+      rules: ['root-access-key'],
       severity: 'critical',
       userName: ROOT_USER_NAME,
       ...(key.active ? { status: 'Active' as const } : {}),
@@ -296,12 +277,15 @@ export function evaluateRoot(rootKeys: RootKey[], now: Date, settings: RuleSetti
       lastUsed: key.lastUsed,
       description: null,
       sesSmtpUser: false,
-      runbookUrl: runbookUrl(settings, 'removeOldKey'),
-      action:
-        (key.active === null
-          ? 'The root account holds an access key (the credential report was unavailable to say whether it is active). '
-          : '') +
-        "Delete the root user's access key (sign in as root, Security credentials); give whatever uses it an IAM role or user instead.",
+      runbookUrl: runbookUrl(settings, STEP_SECTION['delete-root-key']),
+      action: {
+        step: 'delete-root-key',
+        facts: {
+          ageDays: key.createdAt ? wholeDaysSince(key.createdAt, now) : null,
+          lastUsedDaysAgo: key.lastUsed ? wholeDaysSince(key.lastUsed.date, now) : null,
+          ...(key.active === null ? { statusUnknown: true } : {}),
+        },
+      },
     }));
 }
 

@@ -3,6 +3,8 @@
  * Once some finding has an owner (a user with a team tag) the table has an OWNER column; with `changes` (a state store) a STATE column says
  * whether each finding is new or how long it has been open, and the resolved findings follow the actions.
  */
+import { actionParts } from '../present/action';
+import { plainParts } from '../present/text';
 import {
   accountText,
   changesText,
@@ -14,7 +16,7 @@ import {
   scopeText,
   sourceText,
   stateErrorText,
-} from './format';
+} from '../present/format';
 import type { AuditReport } from './report';
 import type { Finding } from './types';
 
@@ -128,7 +130,10 @@ export function formatReportTable(report: AuditReport): string {
       'What to do:',
     );
     report.findings.forEach((finding, i) => {
-      lines.push(`${String(i + 1).padStart(3)}. ${finding.action}`, `     ${finding.runbookUrl}`);
+      lines.push(
+        `${String(i + 1).padStart(3)}. ${plainParts(actionParts(finding))}`,
+        `     ${finding.runbookUrl}`,
+      );
     });
   }
   const resolved = report.changes?.resolved ?? [];

@@ -6,6 +6,9 @@
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** Most severe first: the one severity order every module sorts by. */
+export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+
 export const RULE_IDS = [
   'root-access-key',
   'key-too-old',
@@ -87,18 +90,83 @@ export interface RuleSettings {
   /** Regular expressions (source text) matching SES SMTP user names. */
   sesUserPatterns: string[];
   runbook: Runbook;
+  /** Where exemption findings link: the README's exemptions section. Default `DEFAULT_EXEMPTIONS_URL`. */
+  exemptionsUrl?: string;
 }
 
-/** Which step of the runbook's rotation a user holding two keys is in. */
-export type RotationStep =
-  /** Both keys are used: replace the uses of one with the other first. */
-  | 'replace-uses'
-  /** The older key has not been used since the newer one was created: deactivate, then delete it. */
-  | 'deactivate-old-key'
-  /** One key is inactive: delete it. */
-  | 'delete-inactive-key'
-  /** One key has never been used: remove it. */
-  | 'remove-unused-key';
+/** The README's exemptions section, where exemption findings link unless `exemptionsUrl` says otherwise. */
+export const DEFAULT_EXEMPTIONS_URL = 'README.md#exemptions';
+
+/**
+ * What a finding asks a person to do, one step of the runbook (or of the exemption policy). Renderers write their
+ * own words from the step and its facts; the rules write none.
+ */
+export const ACTION_STEPS = [
+  /** The root account holds an access key: delete it (runbook step 6). */
+  'delete-root-key',
+  /** A used key past the age limit: find where it is used, create and deploy a new key, then remove it (steps 3-6). */
+  'rotate-key',
+  /** A used key nearing the age limit: plan its rotation before `facts.dueDate` (steps 3-6). */
+  'plan-rotation',
+  /** An SES SMTP user's key: re-create the user as `facts.newUserName`, switch, delete the old user. */
+  'recreate-ses-user',
+  /** Two keys, the newer never used yet (rotation in progress): deploy it where the older is used, confirm it is used (steps 4-5). */
+  'deploy-new-key',
+  /** Both keys used: replace every use of the older with the newer (step 1), then remove the older. */
+  'replace-uses',
+  /** The older key is idle since the newer one was created: deactivate, then delete it (step 6). */
+  'deactivate-old-key',
+  /** A key never used: deactivate, then delete it (steps 2 and 6). Nothing to rotate. */
+  'remove-unused-key',
+  /** A key not used for a long time: confirm nothing uses it (step 2), then deactivate and delete it. */
+  'confirm-unused-then-remove',
+  /** An inactive key: delete it (step 6). */
+  'delete-inactive-key',
+  /** An exemption that does not parse or runs too long: fix it; until then it exempts nothing. */
+  'fix-exemption',
+  /** An exemption whose date has passed: remove it, or renew it if the reason still holds. */
+  'renew-or-remove-exemption',
+] as const;
+export type ActionStep = (typeof ACTION_STEPS)[number];
+
+/** The steps a user holding two keys can be at: what the pair finding asks. */
+export type RotationStep = Extract<
+  ActionStep,
+  'deploy-new-key' | 'replace-uses' | 'deactivate-old-key' | 'remove-unused-key' | 'delete-inactive-key'
+>;
+
+/** The facts an action's words are written from; each present only where the step uses it. */
+export interface ActionFacts {
+  /** Age in whole days of the key acted on (null when unknown, root only). */
+  ageDays?: number | null;
+  /** Whole days since the key acted on was last used; null when it never was. */
+  lastUsedDaysAgo?: number | null;
+  /** The thresholds that fired. */
+  maxKeyAgeDays?: number;
+  unusedDays?: number;
+  /** `plan-rotation`: the day (YYYY-MM-DD) the key turns `maxKeyAgeDays` old. */
+  dueDate?: string;
+  /** `recreate-ses-user`: the name to create. */
+  newUserName?: string;
+  /** For a pair: the day (YYYY-MM-DD) the key kept was created. */
+  keepCreatedOn?: string;
+  /** `delete-root-key`: the credential report could not say whether the key is active. */
+  statusUnknown?: boolean;
+  /** `fix-exemption`: what is wrong with it. */
+  problems?: string[];
+  /** Exemption steps: the latest `until` the policy allows today (YYYY-MM-DD). */
+  latestUntil?: string;
+}
+
+/** The one action of a finding: a step, the key it acts on, the key that stays, and the facts. */
+export interface FindingAction {
+  step: ActionStep;
+  /** The key the step acts on (absent for root and whole-user exemptions). */
+  accessKeyId?: string;
+  /** The key that stays, for a pair. */
+  keepAccessKeyId?: string;
+  facts: ActionFacts;
+}
 
 /** A key as a finding shows it. */
 export interface KeyDetails {
@@ -109,10 +177,15 @@ export interface KeyDetails {
   lastUsed: LastUsed | null;
   /** The key's description tag ("where it is used"), or null. */
   description: string | null;
+  /** In a pair finding: every rule that fired on this key (`two-keys` itself is the pair's). */
+  rules?: RuleId[];
 }
 
 export interface Finding {
+  /** The rule that decides the action. */
   rule: RuleId;
+  /** Every rule that fired on this key (or pair), the deciding one included, in `RULE_IDS` order. */
+  rules: RuleId[];
   severity: Severity;
   userName: string;
   /** Omitted only for `two-keys` and `root-access-key`. */
@@ -122,9 +195,9 @@ export interface Finding {
   ageDays?: number | null;
   lastUsed: LastUsed | null;
   description: string | null;
-  /** The user's keys, for `two-keys`. */
+  /** The user's keys, for `two-keys`, each with the rules that fired on it. */
   keys?: KeyDetails[];
-  /** The rotation step, for `two-keys`. */
+  /** The rotation step, for `two-keys` (the same as `action.step`). */
   rotationStep?: RotationStep;
   /** The owning team (the user's team tag), or null when the user has none. Set once owners are resolved. */
   owner?: string | null;
@@ -138,9 +211,10 @@ export interface Finding {
   escalated?: boolean;
   /** True for SES SMTP users: rotated by re-creating the user with a `.YYYYMMDD` suffix. */
   sesSmtpUser: boolean;
+  /** The runbook section of the action's step; for an exemption finding, the exemptions documentation. */
   runbookUrl: string;
-  /** One line a person can follow. */
-  action: string;
+  /** What to do, as data: every renderer writes its own words from it. */
+  action: FindingAction;
 }
 
 /**

@@ -21,6 +21,7 @@ import { planOrganization, type Channels } from '../notify';
 import {
   deliverAndCommit,
   isBusy,
+  notifyOptionsOf,
   ORGANIZATION_SCOPE,
   withLease,
   type Busy,
@@ -138,14 +139,7 @@ function pipelineOf(deps: OrganizationDeps): PipelineDeps {
     ...(deps.state ? { state: deps.state } : {}),
     ...(deps.delivery ? { delivery: deps.delivery } : {}),
     escalationDays: config.escalationDays,
-    notify: {
-      clean: config.notifyOnClean,
-      mode: config.notifyMode,
-      fullDigestWeekday: config.fullDigestWeekday,
-      teams: config.teams,
-      ...(config.escalationMention ? { escalationMention: config.escalationMention } : {}),
-      ...(deps.functionName ? { functionName: deps.functionName } : {}),
-    },
+    notify: notifyOptionsOf(config, deps.functionName),
     ...(deps.warn ? { warn: deps.warn } : {}),
   };
 }

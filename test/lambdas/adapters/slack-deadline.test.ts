@@ -1,5 +1,5 @@
 import { postSlackMessages, SlackDeliveryError } from '../../../lambdas/audit/adapters/slack';
-import type { SlackMessage } from '../../../lambdas/audit/domain/slack-digest';
+import type { SlackMessage } from '../../../lambdas/audit/present/slack-blocks';
 import { SLACK, startSlackServer, type SlackServer } from '../../support/slack-server';
 
 const message = (n: number): SlackMessage => ({

@@ -8,7 +8,8 @@ import {
   SlackDeliveryError,
   type PostSlackOptions,
 } from '../../../lambdas/audit/adapters/slack';
-import { buildSlackDigest, type SlackMessage } from '../../../lambdas/audit/domain/slack-digest';
+import { buildSlackDigest } from '../../../lambdas/audit/present/slack';
+import type { SlackMessage } from '../../../lambdas/audit/present/slack-blocks';
 import { daysAgo, key, reportOfUsers, used, user } from '../../support/builders';
 import { SLACK, startSlackServer, WEBHOOK_PATH, type SlackServer } from '../../support/slack-server';
 
@@ -79,7 +80,9 @@ describe('postSlackMessages: delivery', () => {
       });
     });
     const report = reportOfUsers(users);
-    const messages = buildSlackDigest(report, { clean: 'silent' });
+    // Uncapped, so that the digest takes many messages.
+    const messages = buildSlackDigest(report, { clean: 'silent', maxFindingLines: 2000 });
+    expect(messages.length).toBeGreaterThan(3);
 
     await expect(postSlackMessages(slack.url, messages, options)).resolves.toEqual({ sent: messages.length });
 
@@ -89,7 +92,7 @@ describe('postSlackMessages: delivery', () => {
     const names = received.flatMap((m) =>
       m.blocks
         .filter((b): b is SectionBlock => b.type === 'section')
-        .flatMap((b) => [...(b.text?.text ?? '').matchAll(/^\*`([^`]+)`\*/gm)].map((x) => x[1])),
+        .flatMap((b) => [...(b.text?.text ?? '').matchAll(/^• `([^`]+)`/gm)].map((x) => x[1])),
     );
     expect(names).toEqual(users.map((u) => u.userName));
     received.forEach((m, i) => expect(m.text.endsWith(`(${i + 1}/${messages.length})`)).toBe(true));

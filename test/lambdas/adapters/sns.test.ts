@@ -14,7 +14,7 @@ import {
   publishSizeBytes,
   SNS_MAX_PUBLISH_BYTES,
   type SnsMessage,
-} from '../../../lambdas/audit/domain/sns-message';
+} from '../../../lambdas/audit/present/sns';
 import type { Finding } from '../../../lambdas/audit/domain/types';
 import { DEFAULT_THRESHOLDS } from '../../../lambdas/audit/settings';
 import { ACCOUNT_ID, daysAgo, key, NOW, settings, used, user } from '../../support/builders';

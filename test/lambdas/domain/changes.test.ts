@@ -17,6 +17,7 @@ const OPTIONS: DiffOptions = { escalationDays: DEFAULT_ESCALATION_DAYS };
 function finding(rule: RuleId, userName: string, accessKeyId?: string): Finding {
   return {
     rule,
+    rules: [rule],
     severity: 'high',
     userName,
     ...(accessKeyId ? { accessKeyId } : {}),
@@ -24,7 +25,7 @@ function finding(rule: RuleId, userName: string, accessKeyId?: string): Finding 
     description: null,
     sesSmtpUser: false,
     runbookUrl: 'https://example.com/runbook',
-    action: 'Do something.',
+    action: { step: 'rotate-key', facts: {} },
   };
 }
 

@@ -8,8 +8,7 @@ import {
   type ExemptionProps,
 } from '../../../lambdas/audit/domain/exemptions';
 import { evaluateRoot, evaluateUser, ROOT_USER_NAME } from '../../../lambdas/audit/domain/rules';
-import type { Exemption, Finding } from '../../../lambdas/audit/domain/types';
-import { DEFAULT_RUNBOOK } from '../../../lambdas/audit/settings';
+import { DEFAULT_EXEMPTIONS_URL, type Exemption, type Finding } from '../../../lambdas/audit/domain/types';
 import { daysAgo, key, NOW, settings, used, user } from '../../support/builders';
 
 // NOW is 2026-11-28: today for every exemption below.
@@ -20,18 +19,20 @@ const PAST_MAX = '2027-05-28'; // TODAY + 181 days
 const KEY1 = 'AKIAALICE00000000001';
 const KEY2 = 'AKIAALICE00000000002';
 const TAG = 'iam-key-auditor:exempt';
-const RUNBOOK_URL = DEFAULT_RUNBOOK.url + DEFAULT_RUNBOOK.sections.findWhereUsed;
+const EXEMPTIONS_URL = DEFAULT_EXEMPTIONS_URL;
 const OPTIONS = { maxExemptionDays: DEFAULT_MAX_EXEMPTION_DAYS, settings: settings() };
 
-/** alice: KEY1 is 100 days old (key-too-old), KEY2 was never used in 50 days (key-unused), and she holds two. */
-const alice = user({
-  userName: 'alice',
-  keys: [
-    key({ accessKeyId: KEY1, createdAt: daysAgo(100), lastUsed: used(1) }),
-    key({ accessKeyId: KEY2, createdAt: daysAgo(50), lastUsed: null }),
-  ],
-});
-const aliceFindings = evaluateUser(alice, NOW, settings());
+/**
+ * The findings the tables below exempt, all of alice (one verdict per key, so three single-key findings come from
+ * three audits of her: KEY1 100 days old and used (key-too-old), KEY2 never used in 50 days (key-unused), KEY3 121
+ * days old and never used (key-too-old and key-unused, removed)), then the pair finding of the same keys held at
+ * once (two-keys).
+ */
+const aliceWith = (...keys: ReturnType<typeof key>[]) =>
+  evaluateUser(user({ userName: 'alice', keys }), NOW, settings());
+const K1 = key({ accessKeyId: KEY1, createdAt: daysAgo(100), lastUsed: used(1) });
+const K2 = key({ accessKeyId: KEY2, createdAt: daysAgo(50), lastUsed: null });
+const aliceFindings = [...aliceWith(K1), ...aliceWith(K2)];
 
 /** `rule KEY` or `rule -` per finding, the way the tables below read them. */
 function ids(findings: Finding[]): string[] {
@@ -43,8 +44,42 @@ function fromTags(tags: Record<string, string>, findings = aliceFindings, userNa
   return applyExemptions(findings, exemptions, invalid, NOW, OPTIONS);
 }
 
-test('alice has the three findings the tables below exempt', () => {
-  expect(ids(aliceFindings)).toEqual([`key-too-old ${KEY1}`, 'two-keys -', `key-unused ${KEY2}`]);
+test('alice has the two findings the tables below exempt', () => {
+  expect(ids(aliceFindings)).toEqual([`key-too-old ${KEY1}`, `key-unused ${KEY2}`]);
+});
+
+describe('an exemption covers a finding only when it covers every rule that fired on it', () => {
+  const tooOldAndUnused = aliceWith(key({ accessKeyId: KEY1, createdAt: daysAgo(121), lastUsed: null }));
+  const pair = aliceWith(K1, K2);
+
+  test('the fixtures: one key too old and unused; one pair', () => {
+    expect(tooOldAndUnused.map((f) => [f.rule, f.rules])).toEqual([
+      ['key-unused', ['key-too-old', 'key-unused']],
+    ]);
+    expect(pair.map((f) => [f.rule, f.rules])).toEqual([
+      ['two-keys', ['key-too-old', 'two-keys', 'key-unused']],
+    ]);
+  });
+
+  test.each<[string, Record<string, string>, typeof pair, number]>([
+    [
+      'age alone does not hide an unused key',
+      { [`${TAG}:${KEY1}:key-too-old`]: `${MAX_AHEAD} v` },
+      tooOldAndUnused,
+      0,
+    ],
+    ['the key covers every rule of the key', { [`${TAG}:${KEY1}`]: `${MAX_AHEAD} v` }, tooOldAndUnused, 1],
+    ['a key exemption never covers the pair', { [`${TAG}:${KEY1}`]: `${MAX_AHEAD} v` }, pair, 0],
+    [
+      'two-keys alone does not cover the pair of an old key',
+      { [`${TAG}:two-keys`]: `${MAX_AHEAD} v` },
+      pair,
+      0,
+    ],
+    ['the whole user covers the pair', { [TAG]: `${MAX_AHEAD} v` }, pair, 1],
+  ])('%s', (_label, tags, findings, exemptedCount) => {
+    expect(fromTags(tags, findings).exempted).toHaveLength(exemptedCount);
+  });
 });
 
 test('the exemption rules: invalid-exemption is medium, exemption-expired low', () => {
@@ -121,9 +156,9 @@ describe('parseTagExemptions', () => {
 describe('applyExemptions', () => {
   describe('the date, at its edges (until is inclusive, at most 180 days ahead)', () => {
     test.each([
-      ['until today: still exempt', TODAY, [], ['key-too-old', 'two-keys', 'key-unused']],
+      ['until today: still exempt', TODAY, [], ['key-too-old', 'key-unused']],
       ['until yesterday: expired, exempts nothing', YESTERDAY, ['exemption-expired'], []],
-      ['exactly 180 days ahead: exempt', MAX_AHEAD, [], ['key-too-old', 'two-keys', 'key-unused']],
+      ['exactly 180 days ahead: exempt', MAX_AHEAD, [], ['key-too-old', 'key-unused']],
       ['181 days ahead: invalid, exempts nothing', PAST_MAX, ['invalid-exemption'], []],
     ])('%s', (_label, until, added, exemptedRules) => {
       const { alerting, exempted } = fromTags({ [TAG]: `${until} vendor` });
@@ -135,13 +170,9 @@ describe('applyExemptions', () => {
 
   describe('what a tag covers', () => {
     test.each<[string, string, string[]]>([
-      ['the whole user: every finding', TAG, [`key-too-old ${KEY1}`, 'two-keys -', `key-unused ${KEY2}`]],
-      [
-        'one key: that key only, not two-keys (which concerns the user)',
-        `${TAG}:${KEY1}`,
-        [`key-too-old ${KEY1}`],
-      ],
-      ['one rule: that rule only', `${TAG}:two-keys`, ['two-keys -']],
+      ['the whole user: every finding', TAG, [`key-too-old ${KEY1}`, `key-unused ${KEY2}`]],
+      ['one key: that key only', `${TAG}:${KEY1}`, [`key-too-old ${KEY1}`]],
+      ['one rule: that rule only', `${TAG}:key-unused`, [`key-unused ${KEY2}`]],
       ['one rule of one key', `${TAG}:${KEY2}:key-unused`, [`key-unused ${KEY2}`]],
       ['a rule the key has no finding of: nothing', `${TAG}:${KEY1}:key-unused`, []],
       ['another key: nothing', `${TAG}:AKIAOTHER00000000001`, []],
@@ -176,7 +207,7 @@ describe('applyExemptions', () => {
       { user: 'alice', rules: ['key-unused', 'two-keys'], until: TODAY, reason: 'migrating to roles' },
     ]);
     const { alerting, exempted } = applyExemptions(aliceFindings, props, [], NOW, OPTIONS);
-    expect(ids(exempted)).toEqual(['two-keys -', `key-unused ${KEY2}`]);
+    expect(ids(exempted)).toEqual([`key-unused ${KEY2}`]);
     expect(exempted[0]!.exemption).toEqual({
       userName: 'alice',
       rules: ['key-unused', 'two-keys'],
@@ -196,7 +227,6 @@ describe('applyExemptions', () => {
     const { exempted } = applyExemptions(aliceFindings, props, [], NOW, OPTIONS);
     expect(exempted.map((f) => [f.rule, f.exemption.reason])).toEqual([
       ['key-too-old', 'key, late'],
-      ['two-keys', 'whole user'],
       ['key-unused', 'whole user'],
     ]);
   });
@@ -204,9 +234,10 @@ describe('applyExemptions', () => {
   test('an invalid exemption exempts nothing; its own finding says how to fix the tag', () => {
     const { alerting, exempted } = fromTags({ [`${TAG}:${KEY1}`]: '2027-01-31' });
     expect(exempted).toEqual([]);
-    expect(alerting.slice(0, 3)).toEqual(aliceFindings);
-    expect(alerting[3]).toEqual({
+    expect(alerting.slice(0, 2)).toEqual(aliceFindings);
+    expect(alerting[2]).toEqual({
       rule: 'invalid-exemption',
+      rules: ['invalid-exemption'],
       severity: 'medium',
       userName: 'alice',
       accessKeyId: KEY1,
@@ -222,11 +253,12 @@ describe('applyExemptions', () => {
         raw: '2027-01-31',
       },
       sesSmtpUser: false,
-      runbookUrl: RUNBOOK_URL,
-      action:
-        `Fix the tag ${TAG}:${KEY1} on alice: it gives no reason after the date. Write its value as ` +
-        `YYYY-MM-DD <reason>, a date on or before ${MAX_AHEAD}, e.g. "${MAX_AHEAD} vendor cannot rotate until ` +
-        `the contract renewal". Until then it exempts nothing.`,
+      runbookUrl: EXEMPTIONS_URL,
+      action: {
+        step: 'fix-exemption',
+        accessKeyId: KEY1,
+        facts: { problems: ['it gives no reason after the date'], latestUntil: MAX_AHEAD },
+      },
     });
   });
 
@@ -240,20 +272,20 @@ describe('applyExemptions', () => {
     ],
   ])('the action of an invalid tag names the problem: %s', (_label, value, problem) => {
     const { alerting } = fromTags({ [TAG]: value });
-    expect(alerting.at(-1)!.action).toBe(
-      `Fix the tag ${TAG} on alice: ${problem}. Write its value as YYYY-MM-DD <reason>, a date on or before ` +
-        `${MAX_AHEAD}, e.g. "${MAX_AHEAD} vendor cannot rotate until the contract renewal". Until then it exempts nothing.`,
-    );
+    expect(alerting.at(-1)!.action).toEqual({
+      step: 'fix-exemption',
+      facts: { problems: [problem], latestUntil: MAX_AHEAD },
+    });
     expect(alerting.at(-1)).not.toHaveProperty('accessKeyId');
   });
 
   test('an unknown tag key: the action says which keys exist, not how to write the value', () => {
     const { alerting } = fromTags({ [`${TAG}:forever`]: `${MAX_AHEAD} vendor` });
-    expect(alerting.at(-1)!.action).toBe(
-      `Fix the tag ${TAG}:forever on alice: "${TAG}:forever" is not an exemption tag key: use ${TAG} (the whole ` +
+    expect(alerting.at(-1)!.action.facts.problems).toEqual([
+      `"${TAG}:forever" is not an exemption tag key: use ${TAG} (the whole ` +
         `user), ${TAG}:<access key id>, ${TAG}:<rule> or ${TAG}:<access key id>:<rule>, with <rule> one of ` +
-        `key-too-old, key-expiring, two-keys, key-unused, inactive-key. Until then it exempts nothing.`,
-    );
+        `key-too-old, key-expiring, two-keys, key-unused, inactive-key`,
+    ]);
   });
 
   test('an expired exemption is a low finding saying to remove or renew the tag, and exempts nothing', () => {
@@ -261,6 +293,7 @@ describe('applyExemptions', () => {
     expect(exempted).toEqual([]);
     expect(alerting.at(-1)).toEqual({
       rule: 'exemption-expired',
+      rules: ['exemption-expired'],
       severity: 'low',
       userName: 'alice',
       lastUsed: null,
@@ -274,11 +307,8 @@ describe('applyExemptions', () => {
         tagKey: `${TAG}:key-unused`,
       },
       sesSmtpUser: false,
-      runbookUrl: RUNBOOK_URL,
-      action:
-        `The exemption of alice (key-unused) (tag ${TAG}:key-unused) ended on ${YESTERDAY}: "waiting for the vendor". ` +
-        `Remove the tag, or renew it with a date on or before ${MAX_AHEAD} if the reason still holds; until then ` +
-        `its findings alert.`,
+      runbookUrl: EXEMPTIONS_URL,
+      action: { step: 'renew-or-remove-exemption', facts: { latestUntil: MAX_AHEAD } },
     });
   });
 
@@ -289,21 +319,14 @@ describe('applyExemptions', () => {
     ]);
     const { alerting, exempted } = applyExemptions(aliceFindings, props, [], NOW, OPTIONS);
     expect(exempted).toEqual([]);
-    expect(alerting.slice(3).map((f) => [f.rule, f.accessKeyId, f.action])).toEqual([
+    expect(alerting.slice(2).map((f) => [f.rule, f.accessKeyId, f.action.step, f.exemption?.source])).toEqual(
       [
-        'exemption-expired',
-        KEY1,
-        `The exemption of key ${KEY1} of alice (stack props) ended on ${YESTERDAY}: "vendor". Remove the entry ` +
-          `from the stack props (exemptions), or renew it with a date on or before ${MAX_AHEAD} if the reason ` +
-          `still holds; until then its findings alert.`,
+        ['exemption-expired', KEY1, 'renew-or-remove-exemption', 'props'],
+        ['invalid-exemption', undefined, 'fix-exemption', 'props'],
       ],
-      [
-        'invalid-exemption',
-        undefined,
-        `Fix the exemption of alice in the stack props (exemptions): ${PAST_MAX} is 181 days away, more than ` +
-          `the 180-day maximum. Give until a date on or before ${MAX_AHEAD} and a reason, then deploy. Until ` +
-          `then it exempts nothing.`,
-      ],
+    );
+    expect(alerting[3]!.action.facts.problems).toEqual([
+      `${PAST_MAX} is 181 days away, more than the 180-day maximum`,
     ]);
   });
 
@@ -318,7 +341,7 @@ describe('applyExemptions', () => {
 
   test('a valid exemption exempts even when another of the same user is invalid', () => {
     const { alerting, exempted } = fromTags({ [TAG]: `${MAX_AHEAD} vendor`, [`${TAG}:${KEY1}`]: 'no date' });
-    expect(exempted).toHaveLength(3);
+    expect(exempted).toHaveLength(2);
     expect(ids(alerting)).toEqual(['invalid-exemption AKIAALICE00000000001']);
   });
 
@@ -343,7 +366,7 @@ describe('applyExemptions', () => {
     const at = (maxExemptionDays: number) =>
       applyExemptions(aliceFindings, exemptions, invalid, NOW, { ...OPTIONS, maxExemptionDays }).exempted
         .length;
-    expect(at(30)).toBe(3);
+    expect(at(30)).toBe(2);
     expect(at(29)).toBe(0);
   });
 });

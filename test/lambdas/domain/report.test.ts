@@ -37,12 +37,9 @@ describe('buildReport', () => {
     const report = buildReport(reportInput({ findings: [...findingsOf(users), ...root] }));
     expect(report.findings.map((f) => [f.severity, f.userName, f.accessKeyId ?? '-', f.rule])).toEqual([
       ['critical', '<root_account>', '-', 'root-access-key'],
-      ['high', 'bob', 'AKIABOB0000000000001', 'key-too-old'],
-      ['high', 'bob', 'AKIABOB0000000000002', 'key-too-old'],
-      ['high', 'carl', 'AKIACARL000000000001', 'key-too-old'],
-      ['medium', 'bob', '-', 'two-keys'],
-      ['medium', 'bob', 'AKIABOB0000000000001', 'key-unused'],
-      ['medium', 'carl', 'AKIACARL000000000001', 'key-unused'],
+      // One finding per key, or per pair: bob's two old keys are one pair, carl's old never-used key is removed.
+      ['high', 'bob', '-', 'two-keys'],
+      ['high', 'carl', 'AKIACARL000000000001', 'key-unused'],
       ['low', 'alice', 'AKIAALICE00000000001', 'key-expiring'],
       ['low', 'zoe', 'AKIAZOE0000000000001', 'inactive-key'],
     ]);
@@ -69,18 +66,18 @@ describe('buildReport', () => {
     expect(report.summary).toEqual({
       usersScanned: 4,
       keysScanned: 5,
-      findings: 9,
+      findings: 5,
       byRule: {
         'root-access-key': 1,
-        'key-too-old': 3,
+        'key-too-old': 0,
         'key-expiring': 1,
         'two-keys': 1,
-        'key-unused': 2,
+        'key-unused': 1,
         'inactive-key': 1,
         'invalid-exemption': 0,
         'exemption-expired': 0,
       },
-      bySeverity: { critical: 1, high: 3, medium: 3, low: 2 },
+      bySeverity: { critical: 1, high: 2, medium: 0, low: 2 },
     });
   });
 
@@ -129,6 +126,7 @@ describe('buildReport', () => {
 describe('compareFindings', () => {
   const finding = (partial: Partial<Finding>): Finding => ({
     rule: 'key-unused',
+    rules: ['key-unused'],
     severity: 'medium',
     userName: 'alice',
     accessKeyId: 'AKIA0000000000000001',
@@ -136,7 +134,7 @@ describe('compareFindings', () => {
     description: null,
     sesSmtpUser: false,
     runbookUrl: 'https://example.com/runbook#x',
-    action: 'x',
+    action: { step: 'remove-unused-key', facts: {} },
     ...partial,
   });
 

@@ -3,8 +3,8 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { mockClient } from 'aws-sdk-client-mock';
 import { createAwsClients } from '../../../lambdas/audit/adapters/aws-clients';
 import { validateAuditConfig } from '../../../lambdas/audit/config';
-import type { SlackMessage } from '../../../lambdas/audit/domain/slack-digest';
-import type { SnsMessage } from '../../../lambdas/audit/domain/sns-message';
+import type { SlackMessage } from '../../../lambdas/audit/present/slack-blocks';
+import type { SnsMessage } from '../../../lambdas/audit/present/sns';
 import {
   auditAccountStep,
   listAccountsStep,

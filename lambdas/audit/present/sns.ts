@@ -34,6 +34,7 @@
  * resolved since the last audit, then those still open with their days open (escalated ones marked); each
  * finding names its owning team (or "no owner") once owners are resolved.
  */
+import { count, plural, SEVERITY_RANK } from './text';
 import {
   accountText,
   changesText,
@@ -48,7 +49,9 @@ import {
   sourceText,
   stateErrorText,
 } from './format';
-import type { AuditReport } from './report';
+import { actionParts } from './action';
+import { plainParts } from './text';
+import type { AuditReport } from '../domain/report';
 import {
   RULE_IDS,
   SEVERITIES,
@@ -59,7 +62,7 @@ import {
   type RotationStep,
   type RuleId,
   type Severity,
-} from './types';
+} from '../domain/types';
 
 /** SNS's limit for one publish: the message, its attributes and (to be safe) the subject, in UTF-8 bytes. */
 export const SNS_MAX_PUBLISH_BYTES = 262_144;
@@ -137,12 +140,10 @@ export interface SnsMessageOptions {
   functionName?: string;
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
-
 const ROTATION_STEP_TEXT: Record<RotationStep, string> = {
-  'replace-uses': 'both keys are in use: replace the uses of one with the other first',
-  'deactivate-old-key':
-    'the older key has not been used since the newer one was created: deactivate, then delete it',
+  'deploy-new-key': 'rotation in progress: deploy the new key, confirm it is used',
+  'replace-uses': 'both keys are in use: replace every use of one with the other, then remove it',
+  'deactivate-old-key': 'the older key is no longer used: deactivate it, then delete it',
   'delete-inactive-key': 'one key is inactive: delete it',
   'remove-unused-key': 'one key has never been used: remove it',
 };
@@ -164,9 +165,6 @@ export function printableAscii(text: string): string {
       .trim()
   );
 }
-
-const plural = (n: number, one: string, many = `${one}s`) =>
-  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
 /** Severities with findings, most severe first, with their counts. */
 function severityCounts(report: AuditReport): [Severity, number][] {
@@ -275,8 +273,6 @@ function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 3))}...`;
 }
 
-const count = (n: number) => n.toLocaleString('en-US');
-
 /** ` (team platform)`, ` (no owner)`, or nothing when owners were not resolved. */
 function ownerText(owner: Finding['owner']): string {
   if (owner === undefined) return '';
@@ -321,7 +317,7 @@ export function findingBlock(finding: Finding): string {
       `  Where used: ${whereText(finding.description)}`,
     );
   }
-  lines.push(`  Action: ${oneLine(finding.action)}`);
+  lines.push(`  Action: ${oneLine(plainParts(actionParts(finding)))}`);
   if (finding.sesSmtpUser) {
     lines.push(
       '  SES SMTP user: rotating means re-creating the user (its name with a .YYYYMMDD suffix) and switching to ' +
@@ -348,7 +344,7 @@ function headerText(report: AuditReport, rules: RuleCount[]): string {
     `Scanned ${plural(summary.usersScanned, 'user')} and ${plural(summary.keysScanned, 'key')}: ` +
       (summary.findings
         ? `${plural(summary.findings, 'finding')} (${severityCounts(report)
-            .map(([s, n]) => `${n.toLocaleString('en-US')} ${s}`)
+            .map(([s, n]) => `${count(n)} ${s}`)
             .join(', ')}).`
         : 'no findings.'),
   ];

@@ -8,7 +8,7 @@ import {
   SNS_MAX_SUBJECT_LENGTH,
   type SnsMessage,
   type SnsReport,
-} from '../../../lambdas/audit/domain/sns-message';
+} from '../../../lambdas/audit/present/sns';
 import type { Finding, IamUser, ResolvedFinding } from '../../../lambdas/audit/domain/types';
 import { DEFAULT_RUNBOOK } from '../../../lambdas/audit/settings';
 import {
@@ -156,7 +156,7 @@ describe('buildSnsMessage with one finding', () => {
         '  Key: AKIAALICE00000000001 (Active), 91 days old',
         '  Last used: 2026-11-26 s3 eu-west-2',
         `  Where used: "billing app on Heroku" (the key's description tag)`,
-        `  Action: ${report.findings[0]!.action}`,
+        '  Action: Rotate the key (91 days old, limit 90): deploy a new key, confirm it is used, delete the old one.',
         `  Runbook: ${DEFAULT_RUNBOOK.url}${DEFAULT_RUNBOOK.sections.findWhereUsed}`,
       ].join('\n'),
     );
@@ -434,7 +434,7 @@ function resolved(userName: string, partial: Partial<ResolvedFinding> = {}): Res
 /** `exemptionFinding` with a short action. */
 function exemptionFinding(...args: Parameters<typeof anExemptionFinding>): Finding {
   const finding = anExemptionFinding(...args);
-  return { ...finding, action: `Fix the tag ${finding.exemption?.tagKey} on ${finding.userName}.` };
+  return finding;
 }
 
 const textOf = (message: SnsMessage) => envelopeOf(message).default;

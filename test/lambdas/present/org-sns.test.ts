@@ -3,14 +3,14 @@ import {
   buildOrganizationSubject,
   type OrganizationSnsMessage,
   type SnsOrganizationReport,
-} from '../../../lambdas/audit/domain/org-sns-message';
+} from '../../../lambdas/audit/present/org-sns';
 import { evaluateRoot } from '../../../lambdas/audit/domain/rules';
 import {
   publishSizeBytes,
   SNS_MAX_PUBLISH_BYTES,
   SNS_MAX_SUBJECT_LENGTH,
   type SnsMessage,
-} from '../../../lambdas/audit/domain/sns-message';
+} from '../../../lambdas/audit/present/sns';
 import type { Finding, IamUser, Severity } from '../../../lambdas/audit/domain/types';
 import type { AccountResult, OrganizationReport } from '../../../lambdas/audit/domain/organization';
 import {

@@ -1,13 +1,13 @@
 /** Text helpers shared by the report's plain-text renderings (the CLI table, the SNS message). Pure. */
-import type { AuditReport } from './report';
+import { count, plural } from './text';
+import type { AuditReport } from '../domain/report';
 import {
-  RULE_IDS,
   type Exemption,
   type ExemptedFinding,
   type Finding,
   type LastUsed,
   type ResolvedFinding,
-} from './types';
+} from '../domain/types';
 
 /** `2026-11-26 s3 eu-west-2` (date, then service and region where AWS gives them), or `never used`. */
 export function lastUsedText(lastUsed: LastUsed | null): string {
@@ -52,9 +52,6 @@ export function newFindingsCount(findings: Pick<Finding, 'isNew'>[]): number {
   return findings.filter((f) => f.isNew).length;
 }
 
-const count = (n: number) => n.toLocaleString('en-US');
-const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
-
 /**
  * `Since the last audit: 2 new, 1 resolved, 3 still open (1 escalated).`; null when the report has no `changes`
  * (no state store).
@@ -95,15 +92,8 @@ export function exemptedText(report: Pick<AuditReport, 'exempted'>): string | nu
     : null;
 }
 
-/** Resolved findings in a stable order: by rule (as `RULE_IDS` lists them), then user, then key. */
-export function compareResolved(a: ResolvedFinding, b: ResolvedFinding): number {
-  const text = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-  return (
-    RULE_IDS.indexOf(a.rule) - RULE_IDS.indexOf(b.rule) ||
-    text(a.userName, b.userName) ||
-    text(a.accessKeyId ?? '', b.accessKeyId ?? '')
-  );
-}
+/** Resolved findings in a stable order: by rule, then user, then key (one definition, in `view.ts`). */
+export { compareResolved } from './view';
 
 /** `key-unused: zed, AKIA..., first seen 2026-10-19` */
 export function resolvedText(resolved: ResolvedFinding): string {

@@ -1,16 +1,8 @@
 import type { ContextBlock, HeaderBlock, SectionBlock } from '@slack/types';
-import {
-  buildOrganizationDigest,
-  MAX_ACCOUNT_MESSAGES_IN_DIGEST,
-} from '../../../lambdas/audit/domain/org-digest';
+import { buildOrganizationDigest } from '../../../lambdas/audit/present/org-slack';
 import type { AuditReport } from '../../../lambdas/audit/domain/report';
 import { evaluateRoot } from '../../../lambdas/audit/domain/rules';
-import {
-  checkSlackLimits,
-  code,
-  formatFinding,
-  type SlackMessage,
-} from '../../../lambdas/audit/domain/slack-digest';
+import { checkSlackLimits, type SlackMessage } from '../../../lambdas/audit/present/slack-blocks';
 import { SEVERITIES, type Finding, type IamUser } from '../../../lambdas/audit/domain/types';
 import type { AccountResult } from '../../../lambdas/audit/domain/organization';
 import {
@@ -61,9 +53,9 @@ const contexts = (message: SlackMessage): string[] =>
 const mrkdwnOf = (messages: SlackMessage[]): string =>
   messages.flatMap((m) => [...sections(m), ...contexts(m)]).join('\n');
 
-/** How many findings the messages show: each ends its action with `*Action:*`. */
+/** How many findings the messages show in full: each has its action on a `  → ` line. */
 const findingsShown = (messages: SlackMessage[]): number =>
-  messages.reduce((n, m) => n + sections(m).join('\n').split('*Action:*').length - 1, 0);
+  messages.reduce((n, m) => n + sections(m).join('\n').split('\n  → ').length - 1, 0);
 
 const expectWithinLimits = (messages: SlackMessage[]) => {
   for (const message of messages) expect(checkSlackLimits(message)).toEqual([]);
@@ -178,47 +170,31 @@ describe('buildOrganizationDigest: three accounts with findings and one failed',
     expect(json).not.toContain('<@U123>');
   });
 
-  test('then each account with findings, most severe first, named by name and id', () => {
-    const headings = sections(messages[0]!).filter((s) => s.startsWith(':office:'));
-    expect(headings).toEqual([
+  test('leads with one line per account with findings, most severe first, named by name and id', () => {
+    const lines = sections(messages[0]!)
+      .join('\n')
+      .split('\n')
+      .filter((l) => l.startsWith('• :office:'));
+    expect(lines).toEqual([
       expect.stringMatching(
-        /^:office: \*Account\* `prod` \(`100000000001`\): \*5 findings\*: \*1 critical\* · \*2 high\* · \*1 medium\* · \*1 low\*$/,
+        /^• :office: \*Account\* `prod` \(`100000000001`\): \*5 findings\*: \*1 critical\* · \*2 high\* · \*1 medium\* · \*1 low\*$/,
       ),
       expect.stringMatching(
-        /^:office: \*Account\* `sandbox &lt;@U123&gt;` \(`100000000003`\): \*12 findings\*/,
+        /^• :office: \*Account\* `sandbox &lt;@U123&gt;` \(`100000000003`\): \*12 findings\*/,
       ),
       expect.stringMatching(
-        /^:office: \*Account\* `staging` \(`100000000002`\): \*2 findings\*: \*1 high\* · \*1 medium\*$/,
+        /^• :office: \*Account\* `staging` \(`100000000002`\): \*2 findings\*: \*1 high\* · \*1 medium\*$/,
       ),
     ]);
     expect(text).toContain(':white_check_mark: *No findings* in 1 account: `clean (100000000005)`');
   });
 
-  test("shows each finding as the account's digest does, most severe first", () => {
-    for (const account of [prod, staging, sandbox]) {
-      const positions = account.findings.map((finding) => {
-        const at = text.indexOf(
-          formatFinding(finding, 3000, finding.owner ? `Team ${code(finding.owner)}` : null),
-        );
-        expect(at).toBeGreaterThan(-1);
-        return at;
-      });
-      expect(positions).toEqual([...positions].sort((a, b) => a - b));
-    }
+  test('without a state store, then shows the most severe findings across accounts, each with its action', () => {
+    expect(text).toContain('*Most severe findings*');
     expect(findingsShown(messages)).toBe(
       prod.findings.length + staging.findings.length + sandbox.findings.length,
     );
-    expect(text).toContain('*CRITICAL · root-access-key*\n*Root account*');
-    expect(text).toContain(':warning: *SES SMTP user:*');
-    expect(text).toContain('Team `platform`');
-  });
-
-  test('an account whose result left findings out says how many, and how to re-audit it by hand', () => {
-    expect(text).toContain(
-      ":heavy_plus_sign: *and 8 more findings* (the account's result keeps its 4 most severe): " +
-        're-audit this account by hand: `aws lambda invoke --function-name iam-key-auditor-org ' +
-        `--cli-binary-format raw-in-base64-out --payload '{"accountId":"100000000003","dryRun":true}' report.json\``,
-    );
+    expect(text.indexOf('*Critical · root-access-key*')).toBeLessThan(text.indexOf('*High · '));
   });
 });
 
@@ -230,64 +206,33 @@ describe('buildOrganizationDigest: 300 accounts of 20 findings', () => {
   const report = organization(accounts);
   const messages = buildOrganizationDigest(report, { clean: 'silent' });
 
-  test('every message is within the limits, numbered', () => {
-    expect(messages.length).toBeGreaterThan(1);
+  test('fits in at most 10 messages, each within the limits, numbered', () => {
+    expect(messages.length).toBeLessThanOrEqual(10);
     expectWithinLimits(messages);
-    expectNumbered(messages, 'IAM key audit of the organization');
+    if (messages.length > 1) expectNumbered(messages, 'IAM key audit of the organization');
   });
 
-  test('names every account and drops no finding', () => {
+  test('names every account in one line each, and shows at most 50 findings, counting the rest', () => {
     const text = mrkdwnOf(messages);
     for (const account of accounts)
       expect(text).toContain(`\`${account.accountName}\` (\`${account.accountId}\`)`);
-    expect(findingsShown(messages)).toBe(300 * 20);
+    expect(findingsShown(messages)).toBe(50);
+    expect(text).toContain(`*and ${(300 * 20 - 50).toLocaleString('en-US')} more*`);
   });
 
-  test('an account split across messages is named again at the top of the next', () => {
-    for (const message of messages.slice(1)) {
-      expect(sections(message)[0]).toMatch(/^:office: \*Account\* `account-\d{3}` \(`\d{12}`\)/);
-    }
-  });
-});
-
-describe('buildOrganizationDigest: one account of 2,000 findings', () => {
-  const big = audited('big', accountId(1), usersWithFindings(2000));
-  const small = audited('small', accountId(2), usersWithFindings(3));
-  const report = organization([small, big]);
-  const messages = buildOrganizationDigest(report, { clean: 'silent' });
-  const digest = messages.filter(
-    (m) => headerOf(m).startsWith('IAM key audit of the organization') && !headerOf(m).includes(': big'),
-  );
-  const own = messages.filter((m) =>
-    headerOf(m).startsWith('IAM key audit of the organization: big (100000000001)'),
-  );
-
-  test('the big account gets numbered messages of its own, after the digest', () => {
-    expect(digest).toHaveLength(1);
-    expect(messages[0]).toBe(digest[0]);
-    expect(own.length).toBeGreaterThan(MAX_ACCOUNT_MESSAGES_IN_DIGEST);
-    expect(digest.length + own.length).toBe(messages.length);
-    expectNumbered(own, 'IAM key audit of the organization: big (100000000001)');
-    expect(own[0]!.text).toBe(
-      `IAM key audit of the organization: big (100000000001): 2,000 findings (1/${own.length})`,
+  test('with a state store, shows only the new and escalated findings', () => {
+    const tracked = organization(
+      accounts.map((a, i) => ({
+        ...a,
+        findings: a.findings.map((f, j) => ({
+          ...f,
+          isNew: i === 0 && j < 3,
+          escalated: i === 1 && j === 0,
+        })),
+      })),
     );
-    expectWithinLimits(messages);
-  });
-
-  test('the digest names it, says where its findings are, and keeps the small account', () => {
-    const text = mrkdwnOf(digest);
-    expect(text).toContain(
-      `:office: *Account* \`big\` (\`100000000001\`): *2,000 findings*: *500 high* · *500 medium* · *1,000 low*\n` +
-        `:arrow_down: In ${own.length} messages of its own, after this digest.`,
-    );
-    expect(findingsShown(digest)).toBe(3);
-  });
-
-  test('its messages hold all its findings, most severe first', () => {
-    expect(findingsShown(own)).toBe(2000);
-    const labels = mrkdwnOf(own).match(/^\*(HIGH|MEDIUM|LOW) · /gm)!;
-    expect(labels).toHaveLength(2000);
-    const ranks = labels.map((l) => ['*HIGH · ', '*MEDIUM · ', '*LOW · '].indexOf(l));
-    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    const out = buildOrganizationDigest(tracked, { clean: 'silent' });
+    expect(findingsShown(out)).toBe(4);
+    expect(mrkdwnOf(out)).toContain(':new: *New and escalated* (4)');
   });
 });

@@ -1,52 +1,41 @@
 /**
- * The Slack digest of an organization audit: one digest for every member account, split into as many messages as
- * Slack's limits require, nothing dropped. Pure: the organization report and the options are all it reads.
+ * The Slack digest of an organization audit, a digest that fits on a screen: the counts across accounts, the
+ * accounts that could not be audited and why, then one line per account with findings (most severe account
+ * first: its counts by severity), then the new and escalated findings across accounts (most severe and oldest
+ * first, at most `maxFindingLines`, the rest counted), then the accounts with nothing to tell in one list. Every
+ * account's full findings are in its own report. Untrusted values are escaped as `slack-blocks.ts` says.
  *
- * The first message opens with the counts across accounts (audited and failed, findings by severity, users and
- * keys scanned), then the accounts that could not be audited and why, then each account with findings (most
- * severe account first), its findings most severe first, each formatted as the account digest formats it
- * (`formatFinding`: escaping, runbook link, rotation step, SES marker, days open and owner). The accounts with
- * nothing to tell close it in one list, so every account is named. An account whose findings alone would take
- * more than `MAX_ACCOUNT_MESSAGES_IN_DIGEST` messages gets numbered messages of its own, after the digest, which
- * names it and says so. Untrusted values (account names, aliases and ids, errors, everything from IAM) are escaped
- * as in `slack-digest.ts`.
- *
- * Also here, shared with `org-sns-message.ts`: how accounts are ranked and the command that re-audits one.
+ * Also here, shared with `org-sns.ts`: how accounts are ranked and the command that re-audits one.
  */
-import type { AccountResult, OrganizationReport } from './organization';
-import type { CleanAuditMode } from './notification';
+import { compareText, count, plural, SEVERITY_RANK } from './text';
+import { fullFinding } from './slack';
+import { pageSuffix } from './text';
+import { compareForAttention, DEFAULT_MAX_FINDING_LINES } from './view';
+import type { AccountResult, OrganizationReport } from '../domain/organization';
+import type { CleanAuditMode } from '../domain/notification';
 import {
   code,
   context,
   escapeText,
-  formatFinding,
   header,
   lineChunks,
   listChunks,
   MAX_FALLBACK_TEXT_CHARS,
-  MAX_HEADER_TEXT_CHARS,
-  MAX_SECTION_TEXT_CHARS,
   MessagePacker,
-  plainText,
   section,
-  trackingLine,
   truncate,
   type SlackMessage,
-} from './slack-digest';
-import { SEVERITIES, type Finding, type Severity } from './types';
+} from './slack-blocks';
+import { SEVERITIES, type Finding, type Severity } from '../domain/types';
 
 export interface OrganizationDigestOptions {
   /** What a clean organization (no finding, no failed account) produces: one short message, or nothing. */
   clean: CleanAuditMode;
   /** The audit function's name, for the command that re-audits one account by hand. Default a placeholder. */
   functionName?: string;
+  /** New and escalated findings shown at most, across accounts; default 50. */
+  maxFindingLines?: number;
 }
-
-/**
- * An account whose findings would take more than this many messages gets messages of its own after the digest
- * (the issue's "per-account messages when large"); the digest names it and says how many.
- */
-export const MAX_ACCOUNT_MESSAGES_IN_DIGEST = 3;
 
 /** The header of every message of the digest. */
 export const ORGANIZATION_DIGEST_TITLE = 'IAM key audit of the organization';
@@ -56,13 +45,6 @@ export const DEFAULT_FUNCTION_NAME = '<audit function name>';
 
 // ---------------------------------------------------------------------------------------------------------
 // Shared with the SNS message
-
-const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
-
-/** `1,234`: counts as people read them. */
-export const count = (n: number): string => n.toLocaleString('en-US');
-
-const plural = (n: number, one: string, many = `${one}s`): string => `${count(n)} ${n === 1 ? one : many}`;
 
 /** All the account's findings, listed or not: `findings` and `findingsOmitted`. */
 export function accountFindingsTotal(account: AccountResult): number {
@@ -84,8 +66,6 @@ export function accountSeverityCounts(account: AccountResult): Record<Severity, 
 export function accountHasFindings(account: AccountResult): boolean {
   return accountFindingsTotal(account) > 0 || (account.incomplete?.usersNotAudited ?? 0) > 0;
 }
-
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Most severe account first: more critical findings, then more high, medium and low ones; then more findings in
@@ -132,13 +112,6 @@ const MAX_ACCOUNT_CHARS = 64;
 /** An account's error is an error message: kept to this many characters. */
 const MAX_ERROR_CHARS = 300;
 
-const SEVERITY_LABEL: Record<Severity, string> = {
-  critical: 'CRITICAL',
-  high: 'HIGH',
-  medium: 'MEDIUM',
-  low: 'LOW',
-};
-
 /** `` `acme-prod` (`123456789012`) ``, with the IAM alias when it is not the account's name. */
 function accountLabel(account: AccountResult): string {
   const alias =
@@ -148,13 +121,6 @@ function accountLabel(account: AccountResult): string {
   return (
     `${code(truncate(account.accountName, MAX_ACCOUNT_CHARS))} ` +
     `(${code(truncate(account.accountId, MAX_ACCOUNT_CHARS))})${alias}`
-  );
-}
-
-/** `acme-prod (123456789012)` for plain text (a header), or escaped for the fallback text. */
-function accountPlain(account: AccountResult, escape: (text: string) => string): string {
-  return escape(
-    `${truncate(account.accountName, MAX_ACCOUNT_CHARS)} (${truncate(account.accountId, MAX_ACCOUNT_CHARS)})`,
   );
 }
 
@@ -236,68 +202,6 @@ function failedLine(account: AccountResult): string {
   return `• ${accountLabel(account)}: ${error}`;
 }
 
-/** The items of an account: what it did not reach, its findings most severe first, and what its result left out. */
-function accountItems(account: AccountResult, functionName: string): string[] {
-  const command = code(reauditCommand(account.accountId, functionName));
-  const items: string[] = [];
-  const notAudited = account.incomplete?.usersNotAudited ?? 0;
-  if (notAudited > 0) {
-    items.push(
-      `:warning: *Incomplete*: ${plural(notAudited, 'user')} not audited (the audit stopped early): ` +
-        `re-audit this account by hand: ${command}`,
-    );
-  }
-  for (const finding of findingsBySeverity(account.findings)) {
-    const label = `*${SEVERITY_LABEL[finding.severity]} · ${escapeText(finding.rule)}*\n`;
-    const tracking = trackingLine(finding, {}, () => false);
-    items.push(label + formatFinding(finding, MAX_SECTION_TEXT_CHARS - label.length, tracking));
-  }
-  if (account.findingsOmitted > 0) {
-    items.push(
-      `:heavy_plus_sign: *and ${plural(account.findingsOmitted, 'more finding')}* (the account's result keeps ` +
-        `its ${count(account.findings.length)} most severe): re-audit this account by hand: ${command}`,
-    );
-  }
-  return items;
-}
-
-/** `(2/7)` on each of several messages, nothing on one. */
-function numbered(pages: unknown[], i: number): string {
-  return pages.length > 1 ? ` (${i + 1}/${pages.length})` : '';
-}
-
-/**
- * The account's own messages, when its findings alone take more than `MAX_ACCOUNT_MESSAGES_IN_DIGEST` messages;
- * null when they fit in the digest.
- */
-function accountMessages(account: AccountResult, items: string[]): SlackMessage[] | null {
-  const packer = new MessagePacker();
-  const source = account.source
-    ? account.source.type === 'credential-report'
-      ? `Source: credential report generated ${escapeText(account.source.generatedAt)}, verified live`
-      : `Source: live IAM calls (${escapeText(truncate(account.source.reason, 500))})`
-    : null;
-  const scanned = account.summary
-    ? `\nScanned ${plural(account.summary.usersScanned, 'user')} and ${plural(account.summary.keysScanned, 'key')}.`
-    : '';
-  packer.addFixed(section(`${accountHeading(account)}${scanned}`));
-  packer.addFixed(context([...(source ? [source] : []), `Audited ${escapeText(account.auditedAt)}`]));
-  for (const item of items) packer.addItem('findings', null, item);
-  const pages = packer.finish();
-  if (pages.length <= MAX_ACCOUNT_MESSAGES_IN_DIGEST) return null;
-  const title = `${ORGANIZATION_DIGEST_TITLE}: ${accountPlain(account, plainText)}`;
-  const fallback =
-    `${ORGANIZATION_DIGEST_TITLE}: ${accountPlain(account, escapeText)}: ` +
-    plural(accountFindingsTotal(account), 'finding');
-  return pages.map((blocks, i) => {
-    const part = numbered(pages, i);
-    return {
-      text: truncate(fallback, MAX_FALLBACK_TEXT_CHARS - part.length) + part,
-      blocks: [header(truncate(title, MAX_HEADER_TEXT_CHARS - part.length) + part), ...blocks],
-    };
-  });
-}
-
 /** A clean organization: every key healthy (or nothing left to do but exempted findings), in one message. */
 function healthyMessage(report: OrganizationReport): SlackMessage {
   const { summary } = report;
@@ -365,22 +269,48 @@ export function buildOrganizationDigest(
     }
   }
 
-  const own: SlackMessage[] = [];
-  withFindings.forEach((account, i) => {
-    const items = accountItems(account, functionName);
-    const messages = accountMessages(account, items);
-    if (messages) {
-      packer.addItem(
-        `own:${i}`,
-        null,
-        `${accountHeading(account)}\n:arrow_down: In ${plural(messages.length, 'message')} of its own, after this digest.`,
-      );
-      own.push(...messages);
-    } else {
-      const heading = { text: accountHeading(account) };
-      for (const item of items) packer.addItem(`account:${i}`, heading, item);
-    }
+  // One line per account with findings, most severe account first; then its new and escalated findings.
+  const accountLines = withFindings.map((account) => `• ${accountHeading(account)}`);
+  const accountsHeading = {
+    text: `:office: *${plural(withFindings.length, 'account')} with findings*, most severe first`,
+  };
+  for (const chunk of lineChunks(accountLines, FAILED_CHUNK_CHARS))
+    packer.addItem('accounts', accountsHeading, chunk);
+
+  const maxLines = Math.max(1, options.maxFindingLines ?? DEFAULT_MAX_FINDING_LINES);
+  // With a state store, the new and escalated findings; without one (nothing is known new), the most severe.
+  const tracked = withFindings.some((a) => a.findings.some((f) => f.isNew !== undefined));
+  const fresh = withFindings.flatMap((account) =>
+    findingsBySeverity(account.findings)
+      .filter((f) => !tracked || f.isNew || f.escalated)
+      .map((finding) => ({ account, finding })),
+  );
+  fresh.sort((a, b) => compareForAttention(a.finding, b.finding));
+  const shown = fresh.slice(0, maxLines);
+  shown.forEach(({ account, finding }) => {
+    const heading = {
+      text: tracked
+        ? `:new: *New and escalated* (${count(fresh.length)})`
+        : `*Most severe findings* (${count(shown.length)} of ${count(fresh.length)})`,
+    };
+    packer.addItem('fresh', heading, `${accountLabel(account)}\n${fullFinding(finding, account.auditedAt)}`);
   });
+  if (fresh.length > shown.length) {
+    packer.addItem(
+      'fresh-more',
+      null,
+      `:heavy_plus_sign: *and ${count(fresh.length - shown.length)} more*: in each account's report.`,
+    );
+  }
+  const incomplete = withFindings.filter((a) => (a.incomplete?.usersNotAudited ?? 0) > 0);
+  for (const account of incomplete) {
+    packer.addItem(
+      'incomplete',
+      null,
+      `:warning: ${accountLabel(account)}: ${plural(account.incomplete!.usersNotAudited, 'user')} not audited (the audit stopped early): ` +
+        `re-audit it by hand: ${code(reauditCommand(account.accountId, functionName))}`,
+    );
+  }
 
   if (clean.length) {
     const label = `:white_check_mark: *No findings* in ${plural(clean.length, 'account')}:`;
@@ -391,11 +321,11 @@ export function buildOrganizationDigest(
   const pages = packer.finish();
   const fallback = fallbackText(report);
   const digest = pages.map((blocks, i) => {
-    const part = numbered(pages, i);
+    const part = pageSuffix(i, pages.length);
     return {
       text: truncate(fallback, MAX_FALLBACK_TEXT_CHARS - part.length) + part,
       blocks: [header(ORGANIZATION_DIGEST_TITLE + part), ...blocks],
     };
   });
-  return [...digest, ...own];
+  return digest;
 }

@@ -25,17 +25,17 @@
  *   none), so `{"accountId": ["123456789012"]}` also receives the aggregates that concern that account;
  * - `accountsFailed` (Number): how many accounts could not be audited (`{"accountsFailed": [{"numeric": [">", 0]}]}`).
  */
-import type { AccountResult, OrganizationReport } from './organization';
+import { count, plural, SEVERITY_RANK } from './text';
+import type { AccountResult, OrganizationReport } from '../domain/organization';
 import {
   accountFindingsTotal,
   accountHasFindings,
   accountSeverityCounts,
   compareAccountsBySeverity,
-  count,
   DEFAULT_FUNCTION_NAME,
   findingsBySeverity,
   reauditCommand,
-} from './org-digest';
+} from './org-slack';
 import {
   attribute,
   escapedBytes,
@@ -51,8 +51,8 @@ import {
   type SnsMessage,
   type SnsMessageOptions,
   largestMessageUnder,
-} from './sns-message';
-import { RULE_IDS, SEVERITIES, type Finding, type RuleId, type Severity } from './types';
+} from './sns';
+import { RULE_IDS, SEVERITIES, type Finding, type RuleId, type Severity } from '../domain/types';
 
 /** An account's attributes (`scope` is `organization`, `accountId` a String.Array) and `accountsFailed`: 9. */
 export type OrganizationSnsAttributes = SnsAttributes & { accountsFailed: SnsAttribute };
@@ -76,8 +76,6 @@ export type SnsOrganizationReport = Omit<OrganizationReport, 'accounts'> & {
   accountsOmitted: number;
   accounts: AccountResult[];
 };
-
-const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
 
 /** An account's error is an error message: kept to this many characters in the text. */
 const MAX_ERROR_CHARS = 300;
@@ -149,8 +147,6 @@ interface RuleCount {
   severity: Severity;
   count: number;
 }
-
-const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 /**
  * The organization's findings by rule, most severe first: each account's summary counts (which include what its
