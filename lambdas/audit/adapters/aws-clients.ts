@@ -1,5 +1,5 @@
 /** Builds the AWS SDK clients the engine uses: adaptive retries, and a counter of calls and throttles. */
-import { IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { CallCounter } from './call-counter';
@@ -12,6 +12,8 @@ export interface AwsClientOptions {
   /** An endpoint to use instead of AWS's (the demo and benchmark serve a fake account on 127.0.0.1). */
   endpoint?: string;
   credentials?: AwsCredentialIdentity;
+  /** HTTP timeouts (the CLI's, so that an unreachable network fails instead of hanging). Default: the SDK's. */
+  requestHandler?: IAMClientConfig['requestHandler'];
 }
 
 export interface AwsClients {
@@ -38,6 +40,7 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     region: options.region ?? 'us-east-1',
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.requestHandler ? { requestHandler: options.requestHandler } : {}),
   };
   const iam = new IAMClient(config);
   const reportIam = new IAMClient({

@@ -1,5 +1,5 @@
 import { evaluateRoot } from '../../../lambdas/audit/domain/rules';
-import { formatReportTable } from '../../../lambdas/audit/domain/table';
+import { formatReportTable } from '../../../lambdas/audit/present/table';
 import type { AuditChanges, Exemption, Finding } from '../../../lambdas/audit/domain/types';
 import { DEFAULT_RUNBOOK } from '../../../lambdas/audit/settings';
 import { daysAgo, key, NOW, reportOfUsers, settings, used, user } from '../../support/builders';
