@@ -140,9 +140,14 @@ describe('the CLI as a child process', () => {
     const sockets: Socket[] = [];
 
     beforeAll(async () => {
+      // A port below the ephemeral range, so that no server another test starts on port 0 can take it; the probe
+      // proves nothing listens there.
+      closedPort = 9;
       const probe = createServer();
-      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-      closedPort = (probe.address() as { port: number }).port;
+      await new Promise<void>((resolve, reject) => {
+        probe.once('error', reject);
+        probe.listen(closedPort, '127.0.0.1', resolve);
+      });
       await new Promise((resolve) => probe.close(resolve));
       // Accepts connections and never answers.
       blackhole = createServer((socket) => sockets.push(socket));
