@@ -119,6 +119,29 @@ describe('the CLI as a child process', () => {
     expect(run.stdout).not.toContain('\u001b[');
   });
 
+  describe('on a terminal (a pseudo-terminal from util-linux `script`)', () => {
+    /** Runs the CLI with stdout and stderr on one pseudo-terminal; returns what the terminal received. */
+    const onTerminal = (env: NodeJS.ProcessEnv) =>
+      sh(`script -qec ${JSON.stringify(cli(''))} /dev/null`, onFake(sample, { COLUMNS: '100', ...env }));
+    // SGR colour sequences (ESC [ n m); progress also moves the cursor, which is not colour.
+    const ESC = '\u001b';
+    const COLOUR = new RegExp(`${ESC}\\[\\d+(;\\d+)*m`);
+
+    it('colours the severities and draws progress on stderr', async () => {
+      const run = await onTerminal({ TERM: 'xterm-256color' });
+      expect(run.stdout).toContain(`${ESC}[31mHIGH`);
+      expect(run.stdout).toMatch(COLOUR);
+      expect(run.stdout).toContain('Auditing: ');
+      expect(run.stdout).toContain('IAM calls');
+    });
+
+    it('never colours with NO_COLOR', async () => {
+      const run = await onTerminal({ TERM: 'xterm-256color', NO_COLOR: '1' });
+      expect(run.stdout).toMatch(/HIGH {4} {2}key-too-old/);
+      expect(run.stdout).not.toMatch(COLOUR);
+    });
+  });
+
   it('says in one line that no credentials were found, and where it looked', async () => {
     const run = await sh(cli(''), cleanEnv());
     expect(run.code).toBe(1);

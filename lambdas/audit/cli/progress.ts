@@ -56,7 +56,8 @@ export class Progress {
   private draw(): void {
     const text = this.text();
     if (text === this.shown) return;
-    const columns = (this.stream as { columns?: number }).columns ?? 80;
+    // A pseudo-terminal may report 0 columns.
+    const columns = (this.stream as { columns?: number }).columns || 80;
     clearLine(this.stream, 0);
     cursorTo(this.stream, 0);
     this.stream.write(text.slice(0, Math.max(columns - 1, 0)));
