@@ -189,17 +189,17 @@ export async function main(argv: string[], options: CliOptions): Promise<CliResu
 }
 
 /**
- * Writes to stdout; a reader that went away (`| head`) ends the run quietly: no EPIPE stack trace, and nothing
- * more is written.
+ * Writes to stdout or stderr; a reader that went away (`| head`) ends the run quietly: no EPIPE stack trace, and
+ * nothing more is written there.
  */
-function stdoutWriter(): (text: string) => void {
+function quietOnClosedPipe(stream: NodeJS.WriteStream): (text: string) => void {
   let closed = false;
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
     closed = true;
   });
   return (text) => {
-    if (!closed) process.stdout.write(text);
+    if (!closed) stream.write(text);
   };
 }
 
@@ -211,8 +211,8 @@ export function processOptions(): CliOptions {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return {
     env: process.env,
-    write: stdoutWriter(),
-    writeError: (text) => process.stderr.write(text),
+    write: quietOnClosedPipe(process.stdout),
+    writeError: quietOnClosedPipe(process.stderr),
     stdout: process.stdout,
     progressStream: process.stderr.isTTY ? process.stderr : undefined,
   };

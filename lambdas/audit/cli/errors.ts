@@ -63,10 +63,11 @@ export function describeError(error: unknown, context: ErrorContext): string {
   const err = (error instanceof Error ? error : new Error(String(error))) as AwsError;
   const message = err.message.split('\n')[0]!.trim();
   const login = `aws sso login${profileFlag(context.env)}`;
+  // The SSO token's providers throw CredentialsProviderError or TokenProviderError, saying "aws sso login".
+  if (/sso/i.test(message) && /expired|invalid|refresh|sso login/i.test(message)) {
+    return `error: the SSO session of profile ${profileOf(context.env)} has expired: run \`${login}\` and try again`;
+  }
   if (err.name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
-    if (/sso/i.test(message) && /expired|invalid|refresh/i.test(message)) {
-      return `error: the SSO session of profile ${profileOf(context.env)} has expired: run \`${login}\` and try again`;
-    }
     if (context.profileMissing) {
       return `error: no AWS credentials: ${sourcesTried(context)}; fix AWS_PROFILE or run \`aws configure sso --profile ${context.env.AWS_PROFILE}\``;
     }
