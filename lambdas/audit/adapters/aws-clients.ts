@@ -1,5 +1,5 @@
 /** Builds the AWS SDK clients the engine uses: adaptive retries, and a counter of calls and throttles. */
-import { IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import {
   AdaptiveRetryStrategy,
@@ -24,6 +24,8 @@ export interface AwsClientOptions {
    * for real in milliseconds. Absent, the SDK's own strategies run unchanged.
    */
   retryBackoffScale?: number;
+  /** HTTP timeouts (the CLI's, so that an unreachable network fails instead of hanging). Default: the SDK's. */
+  requestHandler?: IAMClientConfig['requestHandler'];
 }
 
 export interface AwsClients {
@@ -106,6 +108,7 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     region: options.region ?? 'us-east-1',
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.requestHandler ? { requestHandler: options.requestHandler } : {}),
   };
   const iam = observed(new IAMClient({ ...config, ...retries('adaptive', options.maxAttempts, scale) }));
   const reportIam = observed(

@@ -1,7 +1,10 @@
 import { evaluateRoot } from '../../../lambdas/audit/domain/rules';
 import { actionParts } from '../../../lambdas/audit/present/action';
 import { plainParts } from '../../../lambdas/audit/present/text';
-import { formatReportTable } from '../../../lambdas/audit/domain/table';
+import { WriteStream } from 'node:tty';
+import stringWidth from 'string-width';
+import { showsColours, terminalWidth } from '../../../lambdas/audit/cli/terminal';
+import { formatReportTable, truncateCell, wrapText } from '../../../lambdas/audit/present/table';
 import type { AuditChanges, Exemption, Finding } from '../../../lambdas/audit/domain/types';
 import { DEFAULT_RUNBOOK } from '../../../lambdas/audit/settings';
 import { daysAgo, key, NOW, reportOfUsers, settings, used, user } from '../../support/builders';
@@ -341,5 +344,95 @@ describe('formatReportTable with owners, changes and exemptions', () => {
     expect(rowOf(table, 'mallory', 'invalid-exemption')).toMatch(
       /^1 +MEDIUM +invalid-exemption +mallory +- +- +- +exemption tag iam-audit-exempt = "soon-ish"$/,
     );
+  });
+});
+
+describe('formatReportTable fitted to a terminal', () => {
+  const long = user({
+    userName: 'a-service-user-with-a-very-long-name@example.com',
+    keys: [
+      key({ accessKeyId: 'AKIALONG000000000001', createdAt: daysAgo(120), lastUsed: used(1) }),
+      key({ accessKeyId: 'AKIALONG000000000002', createdAt: daysAgo(100), lastUsed: used(2) }),
+    ],
+    tags: {
+      AKIALONG000000000001: 'the nightly export job on the reporting cluster, owned by the data team',
+      AKIALONG000000000002: '東京の請求システム（経理部）',
+    },
+  });
+  const report = reportOfUsers([long, user()]);
+  const tableRowsOf = (text: string) => {
+    const lines = text.split('\n');
+    return lines.slice(
+      lines.findIndex((line) => line.startsWith('#')),
+      lines.indexOf('What to do:') - 1,
+    );
+  };
+
+  test.each([[80], [120], [40]])('every row fits %i columns, long cells ending in "…"', (width) => {
+    const text = formatReportTable(report, { width });
+    const rows = tableRowsOf(text);
+    expect(rows.length).toBeGreaterThan(2);
+    for (const row of rows) expect(stringWidth(row)).toBeLessThanOrEqual(width);
+    expect(rows.some((row) => row.endsWith('…'))).toBe(true);
+    // Prose wraps at spaces: only an unbreakable word (a runbook URL) may be wider.
+    const wide = text.split('\n').filter((line) => stringWidth(line) > width);
+    for (const line of wide) expect(line.trim()).not.toContain(' ');
+  });
+
+  test('a wide terminal shows every cell whole, exactly as without a width', () => {
+    expect(formatReportTable(report, { width: 1000 })).toBe(formatReportTable(report));
+  });
+
+  test('at 120 columns the rule, the key id and the severity stay whole; the description gives way first', () => {
+    const row = tableRowsOf(formatReportTable(report, { width: 120 })).find((line) =>
+      line.includes('key-too-old'),
+    )!;
+    expect(row).toMatch(/^1 +HIGH +key-too-old +a-service-user.*… +AKIALONG000000000001 +120d /);
+    expect(row).toMatch(/the nightly.*…$/);
+  });
+
+  test('a wide character (CJK) counts two columns', () => {
+    expect(truncateCell('東京の請求', 5)).toBe('東京…');
+    expect(stringWidth(truncateCell('東京の請求', 6))).toBeLessThanOrEqual(6);
+    expect(truncateCell('short', 5)).toBe('short');
+  });
+
+  test('severity colours paint the severity cell only; the columns still line up', () => {
+    const paint = (severity: string, text: string) => `<${severity}>${text}</>`;
+    const plain = tableRowsOf(formatReportTable(report, { width: 100 }));
+    const painted = tableRowsOf(formatReportTable(report, { width: 100, paintSeverity: paint }));
+    expect(painted[1]).toMatch(/^1 +<high>HIGH +<\/> {2}key-too-old/);
+    expect(painted.map((line) => line.replace(/<\/?[a-z]*>/g, ''))).toEqual(plain);
+    expect(painted[0]).toBe(plain[0]);
+  });
+
+  test('an action wraps under its text, after its number', () => {
+    expect(wrapText('  3. Rotate the key: create a new one, then delete the old one.', 30)).toEqual([
+      '  3. Rotate the key: create a',
+      '     new one, then delete the',
+      '     old one.',
+    ]);
+  });
+});
+
+describe('the CLI terminal: colours only where Node says the terminal shows them', () => {
+  // A real tty.WriteStream's hasColors(), which reads NO_COLOR, NODE_DISABLE_COLORS, FORCE_COLOR and TERM.
+  const terminal = Object.assign(Object.create(WriteStream.prototype) as WriteStream, { isTTY: true });
+
+  test.each([
+    [{ TERM: 'xterm-256color' }, true],
+    [{ TERM: 'xterm-256color', NO_COLOR: '1' }, false],
+    [{ TERM: 'xterm-256color', NO_COLOR: '' }, false],
+    [{ TERM: 'dumb' }, false],
+  ])('a terminal with %j: colours %s', (env, expected) => {
+    expect(showsColours(terminal, env)).toBe(expected);
+  });
+
+  test('a pipe or a file: no colours, no width unless COLUMNS says', () => {
+    expect(showsColours({ isTTY: false }, { TERM: 'xterm-256color', FORCE_COLOR: '1' })).toBe(false);
+    expect(terminalWidth({}, {})).toBeUndefined();
+    expect(terminalWidth({}, { COLUMNS: '80' })).toBe(80);
+    expect(terminalWidth({ isTTY: true, columns: 132 }, {})).toBe(132);
+    expect(terminalWidth({ isTTY: true, columns: 132 }, { COLUMNS: 'wide' })).toBe(132);
   });
 });
