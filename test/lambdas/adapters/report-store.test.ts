@@ -198,14 +198,12 @@ describe('ReportStore.save', () => {
     });
 
     it('says the bucket does not exist', async () => {
-      s3Mock
-        .on(PutObjectCommand)
-        .rejects(
-          new NoSuchBucket({
-            message: 'The specified bucket does not exist',
-            $metadata: { httpStatusCode: 404 },
-          }),
-        );
+      s3Mock.on(PutObjectCommand).rejects(
+        new NoSuchBucket({
+          message: 'The specified bucket does not exist',
+          $metadata: { httpStatusCode: 404 },
+        }),
+      );
 
       const error = await saveError(newStore());
 
