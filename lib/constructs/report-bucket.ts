@@ -4,10 +4,13 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
+  ACCOUNT_ID_PATTERN,
+  REGION_PATTERN,
   bucketNameProblem,
   DEFAULT_REPORT_KEY_PREFIX,
   KEY_PREFIX_ALLOWED,
   keyPrefixProblem,
+  MAX_REPORT_KEY_PREFIX_LENGTH,
   REPORT_ENV,
 } from '../../lambdas/audit/adapters/report-location';
 
@@ -84,25 +87,29 @@ function check(condition: boolean, message: string): void {
 export function validateReportBucketProps(props: ReportBucketProps): ReportBucketProps {
   const known = (value: string) => !Token.isUnresolved(value);
   if (props.keyPrefix !== undefined) {
-    const problem = keyPrefixProblem(props.keyPrefix);
     check(
-      problem === undefined,
-      `keyPrefix must be ${KEY_PREFIX_ALLOWED} (${problem ?? ''}); got ${JSON.stringify(props.keyPrefix)}`,
+      typeof props.keyPrefix === 'string' && keyPrefixProblem(props.keyPrefix) === undefined,
+      `keyPrefix must be ${KEY_PREFIX_ALLOWED}, at most ${MAX_REPORT_KEY_PREFIX_LENGTH} characters; got ${JSON.stringify(props.keyPrefix)}`,
     );
   }
   if (isExisting(props)) {
     const { bucketName, region, account } = props;
-    const problem = known(bucketName) ? bucketNameProblem(bucketName) : undefined;
+    const problem =
+      typeof bucketName !== 'string'
+        ? 'it is not a string'
+        : known(bucketName)
+          ? bucketNameProblem(bucketName)
+          : undefined;
     check(
       problem === undefined,
       `bucketName must be an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit): ${problem ?? ''}; got ${JSON.stringify(bucketName)}`,
     );
     check(
-      region === undefined || !known(region) || /^[a-z]{2}(-[a-z]+)+-\d+$/.test(region),
+      region === undefined || !known(region) || REGION_PATTERN.test(region),
       `region must be an AWS region such as eu-west-1; got ${JSON.stringify(region)}`,
     );
     check(
-      account === undefined || !known(account) || /^\d{12}$/.test(account),
+      account === undefined || !known(account) || ACCOUNT_ID_PATTERN.test(account),
       `account must be an AWS account id of 12 digits; got ${JSON.stringify(account)}`,
     );
     const retentionDays = (props as NewReportBucketProps).retentionDays;

@@ -299,7 +299,7 @@ describe('ReportBucket', () => {
       [
         'a prefix too long',
         { keyPrefix: `${'a'.repeat(200)}/` },
-        /^keyPrefix must be .*\(it has 201 characters, more than 200\)/,
+        /^keyPrefix must be .*, at most 200 characters; got "a{200}\/"$/,
       ],
       [
         'a region that is not one',
@@ -327,6 +327,11 @@ describe('ReportBucket', () => {
         /^retentionDays must be a whole number .*; got 1.5$/,
       ],
       ['a retention over 100 years', { retentionDays: 36_501 }, /; got 36501$/],
+      [
+        'a bucket name that is not a string',
+        { bucketName: undefined } as unknown as ReportBucketProps,
+        /^bucketName must be an S3 bucket name .*: it is not a string; got undefined$/,
+      ],
     ])('rejects %s, naming the value and what is allowed', (_name, props, message) => {
       expect(() => validateReportBucketProps(props)).toThrow(message);
       expect(() => place(props)).toThrow(message);

@@ -60,10 +60,12 @@ export function keyPrefixProblem(prefix: string): string | undefined {
   return undefined;
 }
 
-const ACCOUNT_ID = /^\d{12}$/;
+/** An AWS account id. (The same as `ACCOUNT_ID_PATTERN` of organization/account-ids.ts.) */
+export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+/** An AWS region name: `eu-west-2`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`. */
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 /** A Step Functions execution name, as the organization run uses for its run id. */
 const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 /** What one report's objects are named after. */
 export interface ReportObjectName {
@@ -92,7 +94,7 @@ export interface ReportKeys {
 export function reportKeys(prefix: string, name: ReportObjectName): ReportKeys {
   const prefixProblem = keyPrefixProblem(prefix);
   if (prefixProblem) throw new Error(`invalid key prefix ${JSON.stringify(prefix)}: ${prefixProblem}`);
-  if (!ACCOUNT_ID.test(name.accountId)) {
+  if (!ACCOUNT_ID_PATTERN.test(name.accountId)) {
     throw new Error(`invalid account id ${JSON.stringify(name.accountId)}: it must be 12 digits`);
   }
   const time = new Date(name.auditedAt);
@@ -118,7 +120,7 @@ export function reportKeys(prefix: string, name: ReportObjectName): ReportKeys {
  * one could read the findings). Undefined for a partition whose console has no public address (the ISO regions).
  */
 export function s3ConsoleUrl(bucket: string, region: string, key: string): string | undefined {
-  if (!REGION.test(region)) throw new Error(`invalid region ${JSON.stringify(region)}`);
+  if (!REGION_PATTERN.test(region)) throw new Error(`invalid region ${JSON.stringify(region)}`);
   const host = region.startsWith('cn-')
     ? `${region}.console.amazonaws.cn`
     : region.startsWith('us-gov-')

@@ -10,6 +10,8 @@
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
+  ACCOUNT_ID_PATTERN,
+  REGION_PATTERN,
   bucketNameProblem,
   DEFAULT_REPORT_KEY_PREFIX,
   keyPrefixProblem,
@@ -98,7 +100,7 @@ export function readReportStoreConfig(
   const prefixProblem = keyPrefixProblem(keyPrefix);
   if (prefixProblem) throw invalid(REPORT_ENV.keyPrefix, keyPrefix, prefixProblem);
   const region = env[REPORT_ENV.bucketRegion] ?? env.AWS_REGION ?? '';
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+  if (!REGION_PATTERN.test(region)) {
     throw invalid(
       REPORT_ENV.bucketRegion,
       region,
@@ -106,7 +108,7 @@ export function readReportStoreConfig(
     );
   }
   const owner = env[REPORT_ENV.bucketOwner];
-  if (owner !== undefined && !/^\d{12}$/.test(owner)) {
+  if (owner !== undefined && !ACCOUNT_ID_PATTERN.test(owner)) {
     throw invalid(REPORT_ENV.bucketOwner, owner, 'it must be an AWS account id of 12 digits');
   }
   return { bucketName, region, keyPrefix, ...(owner !== undefined ? { expectedBucketOwner: owner } : {}) };
