@@ -348,18 +348,18 @@ describe('formatReportTable with owners, changes and exemptions', () => {
 });
 
 describe('formatReportTable fitted to a terminal', () => {
+  // Two users with one key each (a user holding two keys gets one finding for the pair): both too old.
   const long = user({
     userName: 'a-service-user-with-a-very-long-name@example.com',
-    keys: [
-      key({ accessKeyId: 'AKIALONG000000000001', createdAt: daysAgo(120), lastUsed: used(1) }),
-      key({ accessKeyId: 'AKIALONG000000000002', createdAt: daysAgo(100), lastUsed: used(2) }),
-    ],
-    tags: {
-      AKIALONG000000000001: 'the nightly export job on the reporting cluster, owned by the data team',
-      AKIALONG000000000002: '東京の請求システム（経理部）',
-    },
+    keys: [key({ accessKeyId: 'AKIALONG000000000001', createdAt: daysAgo(120), lastUsed: used(1) })],
+    tags: { AKIALONG000000000001: 'the nightly export job on the reporting cluster, owned by the data team' },
   });
-  const report = reportOfUsers([long, user()]);
+  const wide = user({
+    userName: 'billing-tokyo',
+    keys: [key({ accessKeyId: 'AKIALONG000000000002', createdAt: daysAgo(100), lastUsed: used(2) })],
+    tags: { AKIALONG000000000002: '東京の請求システム（経理部）' },
+  });
+  const report = reportOfUsers([long, wide, user()]);
   const tableRowsOf = (text: string) => {
     const lines = text.split('\n');
     return lines.slice(
