@@ -9,6 +9,8 @@
  * a rejection quotes at most {@link MAX_QUOTED_CHARS} characters of the bad value.
  */
 
+import { ACCOUNT_ID, IAM_USER_NAME } from './domain/patterns';
+
 export type Invocation =
   | { kind: 'scheduled'; dryRun: false }
   | { kind: 'manual'; users?: string[]; dryRun: boolean; now?: Date; accountId?: string }
@@ -21,14 +23,11 @@ export class InvalidEventError extends Error {
   override name = 'InvalidEventError';
 }
 
-/** IAM's user name rule: 1 to 64 of letters, digits and `+=,.@_-`. */
-const USER_NAME = /^[\w+=,.@-]{1,64}$/;
 /** An ISO 8601 instant with a date, a time and a zone (`Z` or an offset). */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const MANUAL_FIELDS: readonly string[] = ['users', 'dryRun', 'now', 'accountId'];
 /** A Step Functions execution name, which the state machine passes as the run id. */
 const RUN_ID = /^[\w-]{1,80}$/;
-const ACCOUNT_ID = /^\d{12}$/;
 /** At most this many users in one manual re-audit: it is meant for a handful just rotated. */
 export const MAX_NAMED_USERS = 100;
 
@@ -111,7 +110,7 @@ export function parseUserNames(users: unknown): string[] {
     );
   }
   for (const user of users) {
-    if (typeof user !== 'string' || !USER_NAME.test(user)) {
+    if (typeof user !== 'string' || !IAM_USER_NAME.test(user)) {
       throw new InvalidEventError(
         `"users" has an invalid IAM user name ${quote(user)}: 1 to 64 letters, digits or +=,.@_-`,
       );

@@ -115,6 +115,13 @@ export async function handler(
     ) {
       return await runOrganizationStep(invocation, organizationOf(runtime), shouldStop, run);
     }
+    if (runtime.organization && !(invocation.kind === 'manual' && invocation.accountId)) {
+      // In organization mode the function reads IAM only through the member roles: it has no IAM reads of its own.
+      throw new InvalidEventError(
+        'this function audits an organization: name the member account, {"accountId": "123456789012", ...}, ' +
+          'or start the state machine for a full run',
+      );
+    }
     return await auditAndNotify(invocation, runtime, shouldStop, run);
   } catch (error) {
     logger.error('audit failed', error as Error);

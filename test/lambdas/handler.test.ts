@@ -121,6 +121,17 @@ describe('the Lambda handler and organization mode', () => {
     );
   });
 
+  it('refuses a re-audit that names no member account in organization mode, before any AWS call', async () => {
+    process.env.ORG_ACCOUNT_ROLE_NAME = 'IamKeyAuditorReadOnly';
+    process.env.ORG_READER_ROLE_ARN = 'arn:aws:iam::999999999999:role/IamKeyAuditorOrganizationReader';
+    process.env.ORG_EXTERNAL_ID = 'iam-key-auditor-ext-1';
+    process.env.STATE_TABLE_NAME = 'audit-state';
+    await expect(handler({ users: ['alice'] }, lambdaContext())).rejects.toThrow(
+      /this function audits an organization: name the member account/,
+    );
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
   it('names a bad organization variable', async () => {
     process.env.ORG_ACCOUNT_ROLE_NAME = 'IamKeyAuditorReadOnly';
     process.env.ORG_READER_ROLE_ARN = 'IamKeyAuditorOrganizationReader';
