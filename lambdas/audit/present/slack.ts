@@ -36,7 +36,7 @@ import {
   type SlackMentions,
   type SlackMessage,
 } from './slack-blocks';
-import { count, dayOf, pageSuffix, plural, SEVERITY_LABEL, type Part } from './text';
+import { count, dayOf, pageSuffix, plural, runbookLabel, SEVERITY_LABEL, type Part } from './text';
 import { buildAccountView, nothingToTell, sameTeam, type AccountView, type Audience } from './view';
 
 /** Values kept short enough that no finding line passes 200 characters of text. */
@@ -57,21 +57,6 @@ export function slackParts(parts: Part[], maxValue = MAX_DESCRIPTION_CHARS): str
           : runbookLink(p.link, p.label),
     )
     .join('');
-}
-
-/** The runbook section's name, from its anchor: `#3-find-where-the-key-is-used` → `find where the key is used`. */
-function runbookLabel(url: string): string {
-  const anchor = url.includes('#') ? url.slice(url.lastIndexOf('#') + 1) : '';
-  let name = anchor;
-  try {
-    name = decodeURIComponent(anchor);
-  } catch {
-    // keep the raw anchor
-  }
-  const step = /^(\d+)-/.exec(name)?.[1];
-  name = name.replace(/^\d+-/, '').replace(/[-_]+/g, ' ').trim();
-  if (!/^https?:\/\//.test(url)) return url;
-  return step ? `step ${step}` : name ? (/ses/i.test(name) ? 'SES SMTP' : name) : 'runbook';
 }
 
 /** `· step 3`: the runbook section, which the first message's runbook line links. */

@@ -18,7 +18,7 @@ import {
   stateErrorText,
 } from './format';
 import { actionParts } from './action';
-import { plainParts } from './text';
+import { plainParts, runbookLabel } from './text';
 import type { AuditReport } from '../domain/report';
 import type { Finding, Severity } from '../domain/types';
 import stringWidth from 'string-width';
@@ -107,7 +107,7 @@ const FIXED_COLUMNS = new Set(['#', 'SEVERITY', 'AGE']);
 const COMFORTABLE_WIDTH: Record<string, number> = {
   STATE: 9,
   RULE: 17,
-  USER: 16,
+  USER: 14,
   OWNER: 10,
   KEY: 20,
   'LAST USED': 10,
@@ -176,6 +176,41 @@ export function wrapText(line: string, width: number): string[] {
   }
   lines.push(current);
   return lines;
+}
+
+/** The columns a narrow terminal hides first, before the ones a person acts on (rule, user, key) are cut. */
+const HIDDEN_FIRST = ['WHERE USED (description)', 'LAST USED', 'OWNER', 'STATE'];
+
+/** The row's width with every column at its comfortable width (or narrower where its widest cell is). */
+function comfortableWidth(header: string[], rows: string[][]): number {
+  return header.reduce((sum, title, c) => {
+    const widest = Math.max(...[header, ...rows].map((r) => stringWidth(r[c]!)));
+    const floor = FIXED_COLUMNS.has(title)
+      ? widest
+      : Math.min(widest, COMFORTABLE_WIDTH[title] ?? DEFAULT_COMFORTABLE_WIDTH);
+    return sum + floor + (c ? GAP.length : 0);
+  }, 0);
+}
+
+/**
+ * Hides columns, least useful first ({@link HIDDEN_FIRST}), while the row cannot fit `width` with every column at
+ * its comfortable width; returns what is left and the titles hidden.
+ */
+function visibleColumns(
+  header: string[],
+  rows: string[][],
+  width: number | undefined,
+): { header: string[]; rows: string[][]; hidden: string[] } {
+  const hidden: string[] = [];
+  for (const title of HIDDEN_FIRST) {
+    if (width === undefined || comfortableWidth(header, rows) <= width) break;
+    const c = header.indexOf(title);
+    if (c < 0) continue;
+    header = header.filter((_, i) => i !== c);
+    rows = rows.map((r) => r.filter((_, i) => i !== c));
+    hidden.push(title.replace(/ \(.*\)$/, ''));
+  }
+  return { header, rows, hidden };
 }
 
 function tableLines(
@@ -250,19 +285,28 @@ export function formatReportTable(report: AuditReport, options: TableOptions = {
       'LAST USED',
       'WHERE USED (description)',
     ];
-    findingRows = tableLines(
+    const shown = visibleColumns(
       header,
-      report.findings,
       report.findings.map((f, i) => row(f, i, optional)),
-      options,
+      options.width,
     );
-    lines.push('', ...findingRows, '', 'What to do:');
+    findingRows = tableLines(shown.header, report.findings, shown.rows, options);
+    lines.push('', ...findingRows);
+    if (shown.hidden.length) {
+      lines.push(`(${shown.hidden.join(', ')} hidden to fit the terminal: widen it, or use --json)`);
+    }
+    lines.push('', 'What to do:');
     report.findings.forEach((finding, i) => {
       lines.push(
-        `${String(i + 1).padStart(3)}. ${plainParts(actionParts(finding))}`,
-        `     ${finding.runbookUrl}`,
+        `${String(i + 1).padStart(3)}. ${plainParts(actionParts(finding))} (${runbookLabel(finding.runbookUrl).replace(/ /g, '\u00a0')})`,
       );
     });
+    // Each runbook section once: a 160-character URL under every action is more URL than advice.
+    const sections = [...new Set(report.findings.map((f) => f.runbookUrl))]
+      .filter((url) => /^https?:\/\//.test(url))
+      .sort();
+    if (sections.length)
+      lines.push('', 'Runbook:', ...sections.map((url) => `  ${runbookLabel(url)}: ${url}`));
   }
   const resolved = report.changes?.resolved ?? [];
   if (resolved.length) {

@@ -108,3 +108,18 @@ export function lastUsedParts(lastUsed: LastUsed | null, daysAgo: number | null)
 export function ruleLabel(rule: RuleId): string {
   return rule;
 }
+
+/** A runbook section's short name from its URL's anchor: `step 3`, `SES SMTP`; a location that is no URL as it is. */
+export function runbookLabel(url: string): string {
+  const anchor = url.includes('#') ? url.slice(url.lastIndexOf('#') + 1) : '';
+  let name = anchor;
+  try {
+    name = decodeURIComponent(anchor);
+  } catch {
+    // keep the raw anchor
+  }
+  const step = /^(\d+)-/.exec(name)?.[1];
+  name = name.replace(/^\d+-/, '').replace(/[-_]+/g, ' ').trim();
+  if (!/^https?:\/\//.test(url)) return url;
+  return step ? `step ${step}` : name ? (/ses/i.test(name) ? 'SES SMTP' : name) : 'runbook';
+}

@@ -1,6 +1,6 @@
 import { evaluateRoot } from '../../../lambdas/audit/domain/rules';
 import { actionParts } from '../../../lambdas/audit/present/action';
-import { plainParts } from '../../../lambdas/audit/present/text';
+import { plainParts, runbookLabel } from '../../../lambdas/audit/present/text';
 import { WriteStream } from 'node:tty';
 import stringWidth from 'string-width';
 import { showsColours, terminalWidth } from '../../../lambdas/audit/cli/terminal';
@@ -114,16 +114,21 @@ describe('formatReportTable', () => {
     }
   });
 
-  test('lists each action with its runbook link, numbered as the rows', () => {
-    const whatToDo = table.split('What to do:\n')[1]!;
+  test('lists each action with its runbook section, numbered as the rows, then each runbook link once', () => {
+    const [whatToDo, runbook] = table.split('What to do:\n')[1]!.split('\n\nRunbook:\n');
     const report = reportOfUsers([alice, bob, ses, dora]);
-    const expected = report.findings.flatMap((f, i) => [
-      `${String(i + 1).padStart(3)}. ${plainParts(actionParts(f))}`,
-      `     ${f.runbookUrl}`,
-    ]);
-    expect(whatToDo.trimEnd().split('\n')).toEqual(expected);
-    expect(whatToDo).toContain(`     ${RUNBOOK}${ANCHOR.sesSmtp}\n`);
+    const expected = report.findings.map(
+      (f, i) => `${String(i + 1).padStart(3)}. ${plainParts(actionParts(f))} (${runbookLabel(f.runbookUrl)})`,
+    );
+    expect(whatToDo!.split('\n').map((line) => line.replace(/\u00a0/g, ' '))).toEqual(expected);
     expect(whatToDo).toContain('create user ses-smtp-user.mailer.20261128');
+    const links = runbook!.trimEnd().split('\n');
+    expect(links).toEqual(
+      [...new Set(report.findings.map((f) => f.runbookUrl))]
+        .sort()
+        .map((url) => `  ${runbookLabel(url)}: ${url}`),
+    );
+    expect(links).toContain(`  SES SMTP: ${RUNBOOK}${ANCHOR.sesSmtp}`);
   });
 
   test('only SES SMTP users carry the [SES SMTP] marker', () => {
@@ -373,10 +378,19 @@ describe('formatReportTable fitted to a terminal', () => {
     const rows = tableRowsOf(text);
     expect(rows.length).toBeGreaterThan(2);
     for (const row of rows) expect(stringWidth(row)).toBeLessThanOrEqual(width);
-    expect(rows.some((row) => row.endsWith('…'))).toBe(true);
+    expect(rows.some((row) => row.includes('…'))).toBe(true);
     // Prose wraps at spaces: only an unbreakable word (a runbook URL) may be wider.
     const wide = text.split('\n').filter((line) => stringWidth(line) > width);
     for (const line of wide) expect(line.trim()).not.toContain(' ');
+  });
+
+  test('at 80 columns the least useful columns are hidden (and said so) before a key id is cut', () => {
+    const text = formatReportTable(report, { width: 80 });
+    const header = tableRowsOf(text)[0]!;
+    expect(header).not.toContain('WHERE USED');
+    expect(text).toContain('(WHERE USED hidden to fit the terminal: widen it, or use --json)');
+    expect(text).toContain('AKIALONG000000000001');
+    expect(text).toContain('AKIALONG000000000002');
   });
 
   test('a wide terminal shows every cell whole, exactly as without a width', () => {
