@@ -31,6 +31,7 @@ import {
   busyMessage,
   listAccountsStep,
   notifyStep,
+  requireListedAccount,
   type OrganizationDeps,
 } from './organization/steps';
 import type { OrganizationReport } from './domain/organization';
@@ -226,6 +227,8 @@ async function auditAndNotify(
   const keyIndexStore = accountId ? runtime.organization?.keyIndex : runtime.keyIndex;
   let nextKeyIndex: KeyIndex | null = null;
   let keyIndexSaveError: string | undefined;
+  // The data perimeter before anything else: no lease, state or role for an account the organization does not list.
+  if (accountId) await requireListedAccount(organizationOf(runtime), accountId);
   const outcome = await auditAndDeliver(
     {
       accountId: async () => accountId ?? (await iam.accountId()),

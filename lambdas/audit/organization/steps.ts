@@ -170,6 +170,8 @@ export async function auditAccountStep(
   const account: OrgAccount = { accountId: input.accountId, name: input.accountName };
   let result: AccountResult;
   try {
+    // The data perimeter first: nothing is written or assumed for an account the organization does not list.
+    await requireListedAccount(deps, input.accountId);
     const audited = await withLease(
       deps.delivery,
       input.accountId,
