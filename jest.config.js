@@ -9,6 +9,7 @@
 const INTEGRATION = [
   '<rootDir>/test/lib/**/*.test.ts',
   '<rootDir>/test/tools/**/*.test.ts',
+  '<rootDir>/test/bench/delivery.test.ts',
   '<rootDir>/test/lambdas/faults.test.ts',
   '<rootDir>/test/lambdas/handler-notifications.test.ts',
   '<rootDir>/test/lambdas/handler-delivery.test.ts',
