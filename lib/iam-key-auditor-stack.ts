@@ -170,6 +170,10 @@ export class IamKeyAuditorStack extends Stack {
       description: `Runs the audit now as a dry run${this.organization ? ' of the member account named' : ''}: sends nothing, writes nothing, returns the report`,
       value: `aws lambda invoke --region ${this.region} --function-name ${fn.functionName} --cli-binary-format raw-in-base64-out --payload '${dryRunPayload}' report.json`,
     });
+    new CfnOutput(this, 'LogsCommand', {
+      description: 'Shows the summary line of each audit of the last day (the first scheduled run included)',
+      value: `aws logs tail --region ${this.region} ${this.auditFunction.logGroup.logGroupName} --since 1d --filter-pattern '{ $.message = "audit complete" }'`,
+    });
     new CfnOutput(this, 'ManualInvokeCommand', {
       description: `Runs the audit now for ${manualDescription} named in the payload`,
       value: `aws lambda invoke --region ${this.region} --function-name ${fn.functionName} --cli-binary-format raw-in-base64-out --payload '${manualPayload}' out.json`,

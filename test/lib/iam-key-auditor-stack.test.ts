@@ -271,6 +271,10 @@ describe('IamKeyAuditorStack', () => {
         `aws lambda invoke --region <AWS::Region> --function-name <${functionId}> ` +
           `--cli-binary-format raw-in-base64-out --payload '{"dryRun":true}' report.json`,
       );
+      const [logGroupId] = onlyResource(template, 'AWS::Logs::LogGroup');
+      expect(renderJoin(outputs.LogsCommand?.Value)).toBe(
+        `aws logs tail --region <AWS::Region> <${logGroupId}> --since 1d --filter-pattern '{ $.message = "audit complete" }'`,
+      );
       template.hasOutput('SlackWebhookSecretArn', { Value: { Ref: secretId } });
       expect(renderJoin(outputs.SlackWebhookCommand?.Value)).toBe(
         `aws secretsmanager put-secret-value --region <AWS::Region> --secret-id <${secretId}> ` +
