@@ -82,6 +82,11 @@ export class IamKeyAuditorStack extends Stack {
     const alarmTopic = watch.operationsTopicArn
       ? sns.Topic.fromTopicArn(this, 'OperationsTopic', watch.operationsTopicArn)
       : this.channels.topic;
+    this.channels.warnIfNobodyIsTold(
+      watch.operationsTopicArn
+        ? `stage ${this.stage}'s findings`
+        : `stage ${this.stage}'s findings and alarms`,
+    );
     let orgMode: IamKeyAuditorStack['organization'];
     // `Default`: the function, rule and alarms keep the logical ids they had before the construct held them.
     const scheduled = new ScheduledAudit(this, 'Default', {
@@ -143,6 +148,10 @@ export class IamKeyAuditorStack extends Stack {
         description: 'Put the Slack incoming webhook URL in this secret: aws secretsmanager put-secret-value',
         value: this.channels.webhookSecret.secretArn,
       });
+      new CfnOutput(this, 'SlackWebhookCommand', {
+        description: 'Puts the Slack incoming webhook URL in the secret (replace the URL with yours)',
+        value: `aws secretsmanager put-secret-value --region ${this.region} --secret-id ${this.channels.webhookSecret.secretArn} --secret-string 'https://hooks.slack.com/services/T000/B000/XXXX'`,
+      });
     }
     if (this.organization) {
       new CfnOutput(this, 'StateMachineArn', {
@@ -154,6 +163,17 @@ export class IamKeyAuditorStack extends Stack {
     const [manualDescription, manualPayload] = this.organization
       ? ['the member account, and the users in it,', '{"accountId":"111122223333","users":["alice"]}']
       : ['the users', '{"users":["alice"]}'];
+    const dryRunPayload = this.organization
+      ? '{"accountId":"111122223333","dryRun":true}'
+      : '{"dryRun":true}';
+    new CfnOutput(this, 'DryRunCommand', {
+      description: `Runs the audit now as a dry run${this.organization ? ' of the member account named' : ''}: sends nothing, writes nothing, returns the report`,
+      value: `aws lambda invoke --region ${this.region} --function-name ${fn.functionName} --cli-binary-format raw-in-base64-out --payload '${dryRunPayload}' report.json`,
+    });
+    new CfnOutput(this, 'LogsCommand', {
+      description: 'Shows the summary line of each audit of the last day (the first scheduled run included)',
+      value: `aws logs tail --region ${this.region} ${this.auditFunction.logGroup.logGroupName} --since 1d --filter-pattern '{ $.message = "audit complete" }'`,
+    });
     new CfnOutput(this, 'ManualInvokeCommand', {
       description: `Runs the audit now for ${manualDescription} named in the payload`,
       value: `aws lambda invoke --region ${this.region} --function-name ${fn.functionName} --cli-binary-format raw-in-base64-out --payload '${manualPayload}' out.json`,

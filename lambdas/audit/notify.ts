@@ -9,8 +9,13 @@
  *   and reports each message accepted to a recorder as soon as its channel accepted it, so the caller can write
  *   it down before the next is sent. It stops at a deadline; what was not sent is left for the caller to keep.
  *
+ * A Slack destination whose webhook secret still holds the not-configured marker (a fresh deploy) is found before
+ * planning (`slackNotConfigured`) and planned as skipped: nothing is staged or sent for it, the SNS message says
+ * how to configure it, and it is not a failure.
+ *
  * The result says, per channel, sent / skipped / failed (the reason never holds a secret).
  */
+import { WebhookNotConfiguredError } from './adapters/secrets';
 import type { Channel, ChannelResult, CleanAuditMode, NotificationResults } from './domain/notification';
 import { CHANNELS } from './domain/notification';
 import { shouldPostDigest, type NotifyMode } from './domain/changes';
@@ -61,6 +66,12 @@ export interface NotifyOptions {
   maxFindingLines?: number;
   /** Where the full report is (S3 console URL), linked from the digest when given. */
   reportLocation?: string;
+  /**
+   * The Slack destinations (by key) whose webhook secret still holds the not-configured marker, each with what to
+   * say ({@link slackNotConfigured} finds them): planned as skipped, so nothing is staged for them, and said in the
+   * SNS message.
+   */
+  slackNotConfigured?: Readonly<Record<string, string>>;
 }
 
 /** Thrown after every channel was tried when at least one failed, so the function's error alarm sees it. */
@@ -134,6 +145,39 @@ function slackDestinations(
   ];
 }
 
+/**
+ * The Slack destinations whose webhook is not configured yet (the secret still holds the marker the stack creates
+ * it with), each with the reason, read before planning so that nothing is staged for them. Any other error reading
+ * a secret is left to delivery, which reports it as the channel's failure. The reads are cached (`secrets.ts`):
+ * delivery reads the same secrets again at no cost.
+ */
+export async function slackNotConfigured(
+  channels: Channels,
+  teams: Record<string, TeamRoute> = {},
+): Promise<Record<string, string>> {
+  const slack = channels.slack;
+  if (!slack) return {};
+  const found: Record<string, string> = {};
+  for (const { destination } of slackDestinations(teams)) {
+    const secretArn = destination.team ? teams[destination.team]?.webhookSecretArn : undefined;
+    try {
+      await slack.webhookUrl(secretArn);
+    } catch (error) {
+      if (error instanceof WebhookNotConfiguredError) found[destination.key] = error.message;
+    }
+  }
+  return found;
+}
+
+/** What the SNS message says of each Slack destination that is not configured yet. */
+function notConfiguredNotices(options: NotifyOptions): string[] {
+  return slackDestinations(options.teams ?? {}).flatMap(({ destination }) => {
+    const reason = options.slackNotConfigured?.[destination.key];
+    if (reason === undefined) return [];
+    return [`Slack${destination.team ? ` (team ${destination.team})` : ''} is ${reason}`];
+  });
+}
+
 const sameTeam = (a: string | null | undefined, b: string) =>
   typeof a === 'string' && a.trim().toLowerCase() === b.trim().toLowerCase();
 
@@ -164,7 +208,8 @@ const render = {
       ...(options.maxFindingLines !== undefined ? { maxFindingLines: options.maxFindingLines } : {}),
       ...(options.reportLocation ? { reportLocation: options.reportLocation } : {}),
     }),
-  auditSns: (report: AuditReport): SnsMessage => buildSnsMessage(report),
+  auditSns: (report: AuditReport, options: NotifyOptions): SnsMessage =>
+    buildSnsMessage(report, { notices: notConfiguredNotices(options) }),
   organizationSlack: (report: OrganizationReport, options: NotifyOptions): SlackMessage[] =>
     buildOrganizationDigest(report, {
       clean: options.clean,
@@ -172,7 +217,10 @@ const render = {
       ...(options.maxFindingLines !== undefined ? { maxFindingLines: options.maxFindingLines } : {}),
     }),
   organizationSns: (report: OrganizationReport, options: NotifyOptions): SnsMessage =>
-    buildOrganizationSnsMessage(report, options.functionName ? { functionName: options.functionName } : {}),
+    buildOrganizationSnsMessage(report, {
+      notices: notConfiguredNotices(options),
+      ...(options.functionName ? { functionName: options.functionName } : {}),
+    }),
 };
 
 // ---- Plans ----
@@ -197,6 +245,7 @@ export function planAudit(report: AuditReport, channels: Channels, options: Noti
   const carried = (findings: Finding[]) => [{ accountId: report.accountId, ids: findings.map(findingId) }];
   if (channels.slack) {
     for (const { destination, audience } of slackDestinations(options.teams ?? {})) {
+      if (options.slackNotConfigured?.[destination.key] !== undefined) continue;
       // A team channel hears only of its own findings; the default channel also says when all is well.
       if (destination.team && hasNothingToTell(report, audience)) continue;
       const messages = render.auditSlack(report, options, audience);
@@ -204,7 +253,7 @@ export function planAudit(report: AuditReport, channels: Channels, options: Noti
       plans.push({ destination, messages, findings: carried(findingsFor(report.findings, audience)) });
     }
     if (!plans.some((plan) => plan.destination.channel === 'slack')) {
-      skipped.slack = 'clean audit, set to post nothing';
+      skipped.slack = options.slackNotConfigured?.slack ?? 'clean audit, set to post nothing';
     }
   } else {
     skipped.slack = 'not configured';
@@ -212,7 +261,7 @@ export function planAudit(report: AuditReport, channels: Channels, options: Noti
   if (channels.sns) {
     plans.push({
       destination: SNS_DESTINATION,
-      messages: [render.auditSns(report)],
+      messages: [render.auditSns(report, options)],
       findings: carried(report.findings),
     });
   } else {
@@ -288,6 +337,7 @@ export function planOrganization(
   const skipped: Planned['skipped'] = {};
   if (channels.slack) {
     for (const { destination, audience } of slackDestinations(options.teams ?? {})) {
+      if (options.slackNotConfigured?.[destination.key] !== undefined) continue;
       const ours = audience ? organizationFor(report, (f) => findingsFor([f], audience).length > 0) : report;
       // A team hears of its own findings only; the default channel still lists every account.
       const view = audience && !destination.team ? { ...report, accounts: mergeBack(report, ours) } : ours;
@@ -297,7 +347,7 @@ export function planOrganization(
       plans.push({ destination, messages, findings: carried(view) });
     }
     if (!plans.some((plan) => plan.destination.channel === 'slack')) {
-      skipped.slack = 'clean audit, set to post nothing';
+      skipped.slack = options.slackNotConfigured?.slack ?? 'clean audit, set to post nothing';
     }
   } else {
     skipped.slack = 'not configured';
@@ -483,7 +533,8 @@ export async function notify(
   channels: Channels,
   options: NotifyOptions,
 ): Promise<NotificationResults> {
-  const planned = planAudit(report, channels, options);
+  const notConfigured = options.dryRun ? {} : await slackNotConfigured(channels, options.teams);
+  const planned = planAudit(report, channels, { ...options, slackNotConfigured: notConfigured });
   const outgoing = outgoingOf(planned.plans, (plan, index) => `${plan.destination.key}#${index}`);
   const { results } = await deliver(outgoing, channels, {
     ...(options.teams ? { teams: options.teams } : {}),

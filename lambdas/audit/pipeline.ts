@@ -22,6 +22,7 @@ import {
   deliver,
   outgoingOf,
   planAudit,
+  slackNotConfigured,
   withSkips,
   type Channels,
   type NotifyOptions,
@@ -309,10 +310,13 @@ export async function auditAndDeliver(
       const tracked = await trackChanges(audited, deps.state, request.now, {
         escalationDays: deps.escalationDays,
       });
+      // A webhook not configured yet is planned as skipped: nothing is staged for it (not a failure).
+      const notConfigured = request.dryRun ? {} : await slackNotConfigured(deps.channels, deps.notify.teams);
       const planned = planAudit(tracked.report, deps.channels, {
         ...deps.notify,
         dryRun: request.dryRun,
         now: request.now,
+        slackNotConfigured: notConfigured,
       });
       if (request.dryRun) {
         return {

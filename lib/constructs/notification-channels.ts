@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Annotations, SecretValue, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/audit/config';
-import { SECRET_ARN, SNS_TOPIC_ARN } from '../../lambdas/audit/domain/patterns';
+import { SECRET_ARN, SNS_TOPIC_ARN, WEBHOOK_NOT_CONFIGURED } from '../../lambdas/audit/domain/patterns';
 
 /** An existing Secrets Manager secret holding the Slack incoming webhook URL. */
 export interface ExistingWebhookSecret {
@@ -19,8 +19,10 @@ export interface ExistingWebhookSecret {
 
 export interface NotificationChannelsProps {
   /**
-   * Where the Slack webhook URL is kept. `'create'`: the stack creates an empty secret (its value is set after
-   * deploy, see the README); an {@link ExistingWebhookSecret}: that secret is used; `false`: no Slack.
+   * Where the Slack webhook URL is kept. `'create'`: the stack creates a secret holding the marker
+   * `WEBHOOK_NOT_CONFIGURED` (`domain/patterns.ts`) until the URL is put in after deploy (the stack outputs the
+   * command), so the function reports Slack as not configured yet rather than failing; an
+   * {@link ExistingWebhookSecret}: that secret is used; `false`: no Slack.
    *
    * @default 'create'
    */
@@ -28,12 +30,25 @@ export interface NotificationChannelsProps {
 
   /**
    * The SNS topic findings are published to. `{ topicArn }` imports an existing topic (its policy is the
-   * owner's); otherwise the stack creates one that refuses non-TLS requests, with the given email subscriptions.
+   * owner's); otherwise the stack creates one that refuses non-TLS requests, with the given email subscriptions,
+   * or none with `noSubscribers: true` (nobody is told, on purpose). A created topic with neither, which also
+   * receives the alarms, synthesizes with a warning that nobody will be told.
    *
-   * @default a new topic with no subscriptions
+   * @default a new topic with no subscriptions, and that warning
    */
-  readonly topic?: { readonly topicArn: string } | { readonly emailSubscriptions?: readonly string[] };
+  readonly topic?: { readonly topicArn: string } | CreatedTopicProps;
 }
+
+/** The topic the stack creates: who is subscribed to it. */
+export interface CreatedTopicProps {
+  /** Email addresses subscribed to the topic (each confirms the subscription from the email AWS sends). */
+  readonly emailSubscriptions?: readonly string[];
+  /** Nobody is subscribed, on purpose: no warning at synth. Not with `emailSubscriptions`. */
+  readonly noSubscribers?: boolean;
+}
+
+/** The id of the warning a stage gets when nobody is told of its findings and alarms. */
+export const NOBODY_TOLD_WARNING = 'iam-key-auditor:nobodyIsTold';
 
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -70,6 +85,10 @@ export function validateNotificationChannels(props: NotificationChannelsProps): 
         `topic.emailSubscriptions has an invalid email address ${JSON.stringify(address)}`,
       );
     }
+    check(
+      !(topic?.noSubscribers && topic.emailSubscriptions?.length),
+      `topic.noSubscribers says nobody is subscribed, but topic.emailSubscriptions names ${JSON.stringify(topic?.emailSubscriptions)}: set one or the other`,
+    );
   }
   return props;
 }
@@ -83,6 +102,8 @@ export function validateNotificationChannels(props: NotificationChannelsProps): 
 export class NotificationChannels extends Construct {
   readonly topic: sns.ITopic;
   readonly webhookSecret?: secretsmanager.ISecret;
+  /** Whether a person is subscribed to the topic, or its owner (an imported topic) decides, or nobody on purpose. */
+  readonly subscribers: 'email' | 'imported' | 'nobody-on-purpose' | 'nobody';
   private readonly webhookKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: NotificationChannelsProps = {}) {
@@ -92,6 +113,7 @@ export class NotificationChannels extends Construct {
     const topicProps = props.topic;
     if (topicProps && 'topicArn' in topicProps) {
       this.topic = sns.Topic.fromTopicArn(this, 'Topic', topicProps.topicArn);
+      this.subscribers = 'imported';
     } else {
       const topic = new sns.Topic(this, 'Topic', { displayName: 'IAM key audit findings', enforceSSL: true });
       for (const address of topicProps?.emailSubscriptions ?? []) {
@@ -103,13 +125,20 @@ export class NotificationChannels extends Construct {
           'The findings hold no secrets, and CloudWatch alarms cannot publish to a topic encrypted with the AWS managed SNS key.',
       });
       this.topic = topic;
+      this.subscribers = topicProps?.emailSubscriptions?.length
+        ? 'email'
+        : topicProps?.noSubscribers
+          ? 'nobody-on-purpose'
+          : 'nobody';
     }
 
     const secretProps = props.slackWebhookSecret ?? 'create';
     if (secretProps === 'create') {
       const secret = new secretsmanager.Secret(this, 'SlackWebhookUrl', {
         description:
-          'The Slack incoming webhook URL the IAM key auditor posts to: set its value after deploy.',
+          'The Slack incoming webhook URL the IAM key auditor posts to: put it in after deploy (the stack output SlackWebhookCommand).',
+        // Not a secret: a marker the function recognises, so a fresh deploy says Slack is not configured yet.
+        secretStringValue: SecretValue.unsafePlainText(WEBHOOK_NOT_CONFIGURED),
       });
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
@@ -126,6 +155,20 @@ export class NotificationChannels extends Construct {
       if (secretProps.kmsKeyArn)
         this.webhookKey = kms.Key.fromKeyArn(this, 'SlackWebhookKey', secretProps.kmsKeyArn);
     }
+  }
+
+  /**
+   * Warns at synth (an acknowledgeable CDK warning) when nobody is subscribed to the created topic and it gets
+   * `what` (the findings, and the alarms unless they go to an operations topic), naming the two fixes.
+   */
+  warnIfNobodyIsTold(what: string): void {
+    if (this.subscribers !== 'nobody') return;
+    Annotations.of(this).addWarningV2(
+      NOBODY_TOLD_WARNING,
+      `nobody is subscribed to the findings topic, so nobody will be told of ${what}: deploy with ` +
+        `-c deployConfig=deploy.json holding {"alertEmail": "team@example.com"} (notifications.topic.emailSubscriptions), ` +
+        `or "alertEmail": "nobody" (notifications.topic.noSubscribers: true) to say so on purpose`,
+    );
   }
 
   /**

@@ -11,6 +11,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/
 import { mockClient } from 'aws-sdk-client-mock';
 import { leasePartitionKey, LEASE_SORT_KEY } from '../../lambdas/audit/adapters/delivery-store';
 import { PARTITION_KEY, SORT_KEY } from '../../lambdas/audit/adapters/state-store';
+import { WEBHOOK_NOT_CONFIGURED } from '../../lambdas/audit/domain/patterns';
 import type { AuditReport } from '../../lambdas/audit/domain/report';
 import { handler as lambdaHandler, resetRuntime, type RunSkipped } from '../../lambdas/audit/handler';
 import { ACCOUNT_ID, daysAgo } from '../support/builders';
@@ -378,5 +379,37 @@ describe('case 6: user names as IAM spells them', () => {
     const rotated = (await handler({ users: ['ALICE'] })) as AuditReport;
     expect(rotated.changes?.resolved.map((r) => r.userName)).toEqual(['alice']);
     expect(await openFindingIds()).toEqual([]);
+  });
+});
+
+describe('case 7: a fresh deploy, whose webhook secret still holds the not-configured marker', () => {
+  const reason =
+    'not configured yet: put the URL with ' +
+    `\`aws secretsmanager put-secret-value --secret-id ${SECRET_ARN} --secret-string https://hooks.slack.com/…\``;
+
+  it('plans Slack as skipped, so nothing waits in the outbox for it; once the URL is in, the digest goes out', async () => {
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: WEBHOOK_NOT_CONFIGURED });
+    const first = (await handler(SCHEDULED)) as AuditReport;
+    expect(first.notifications).toEqual({
+      slack: { status: 'skipped', reason },
+      sns: { status: 'sent', messages: 1, detail: 'sns-message-1' },
+    });
+    expect(slack.requests).toEqual([]);
+    expect(metricsWritten()).toEqual(
+      expect.arrayContaining([
+        { name: 'NotificationFailed', value: 0, dimension: 'slack' },
+        { name: 'DeliveryPending', value: 0 },
+      ]),
+    );
+    expect(await stateItem(ALICE_FINDING)).toMatchObject({ snsAlertedAt: expect.anything() });
+    expect(await stateItem(ALICE_FINDING)).not.toHaveProperty('slackAlertedAt');
+
+    // The URL is put in (a new container: the marker is no longer cached): the next run posts, SNS as usual.
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: slack.url });
+    environment();
+    const second = (await handler(SCHEDULED)) as AuditReport;
+    expect(second.notifications?.slack).toEqual({ status: 'sent', messages: 1 });
+    expect(slack.requests).toHaveLength(1);
+    expect(await stateItem(ALICE_FINDING)).toMatchObject({ slackAlertedAt: expect.anything() });
   });
 });

@@ -2,6 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as lambdaHandler, resetRuntime } from '../../lambdas/audit/handler';
+import { WEBHOOK_NOT_CONFIGURED } from '../../lambdas/audit/domain/patterns';
 import type { AuditReport } from '../../lambdas/audit/domain/report';
 import { NotificationError } from '../../lambdas/audit/notify';
 import { accountOf, serveAccount, type MockAccount } from '../support/iam-mock';
@@ -182,6 +183,49 @@ describe('the handler sends the report', () => {
     expect(seen).toContain('no_service'); // the failure is reported...
     expect(seen).not.toContain(slack.url); // ...but not where it was posted
     expect(seen).not.toContain('/services/T000/B000/XXXX');
+  });
+});
+
+describe('a fresh deploy, whose webhook secret still holds the not-configured marker', () => {
+  const reason =
+    'not configured yet: put the URL with ' +
+    `\`aws secretsmanager put-secret-value --secret-id ${SECRET_ARN} --secret-string https://hooks.slack.com/…\``;
+
+  beforeEach(() => {
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: WEBHOOK_NOT_CONFIGURED });
+  });
+
+  it('publishes to SNS saying how to configure Slack, reports Slack as not configured, and does not throw', async () => {
+    const report = await handler(SCHEDULED, lambdaContext());
+    expect(report.notifications).toEqual({
+      slack: { status: 'skipped', reason },
+      sns: { status: 'sent', messages: 1, detail: 'b5a1c0f6-sns' },
+    });
+    expect(slack.requests).toEqual([]);
+    const [publish] = snsMock.commandCalls(PublishCommand);
+    const text = (JSON.parse(publish!.args[0].input.Message!) as { default: string }).default;
+    expect(text).toContain(`Slack is ${reason}`);
+    expect(text).toContain('AKIADEPLOY0000000001');
+  });
+
+  it('says so once in the log, writes no NotificationFailed, and logs no error', async () => {
+    await handler(SCHEDULED, lambdaContext());
+    expect(everythingLogged().split('not configured yet').length - 1).toBe(1);
+    expect((console.error as jest.Mock).mock.calls).toEqual([]);
+    expect(metricsWritten()).toEqual(
+      expect.arrayContaining([
+        { name: 'NotificationFailed', value: 0, dimension: 'slack' },
+        { name: 'NotificationFailed', value: 0, dimension: 'sns' },
+      ]),
+    );
+    expect(metricsWritten().filter((m) => m.name === 'NotificationFailed' && m.value > 0)).toEqual([]);
+  });
+
+  it('still fails clearly on a URL that is present but malformed', async () => {
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: 'hooks.slack.com/services/T0/B0/x' });
+    await expect(handler(SCHEDULED, lambdaContext())).rejects.toThrow(
+      /slack failed \(default channel: SecretError: the Slack webhook secret .* does not hold a webhook URL/,
+    );
   });
 });
 

@@ -1,7 +1,15 @@
 import type { AuditReport } from '../../lambdas/audit/domain/report';
 import type { SlackMessage } from '../../lambdas/audit/present/slack-blocks';
 import type { SnsMessage } from '../../lambdas/audit/present/sns';
-import { notify, NotificationError, type Channels } from '../../lambdas/audit/notify';
+import { WebhookNotConfiguredError } from '../../lambdas/audit/adapters/secrets';
+import {
+  notify,
+  NotificationError,
+  planOrganization,
+  slackNotConfigured,
+  type Channels,
+} from '../../lambdas/audit/notify';
+import { fromReport, organization } from '../support/organization';
 import { daysAgo, key, reportOfUsers, user } from '../support/builders';
 
 /** A report with `findingsCount` findings: that many users `svc-<i>`, each with one key too old. */
@@ -130,5 +138,59 @@ describe('notify', () => {
     expect(error.message).toBe(
       'notification failed: slack failed (invalid_blocks: Slack rejected the message); sns sent',
     );
+  });
+});
+
+describe('a Slack webhook not configured yet (the secret holds the marker)', () => {
+  const TEAM_SECRET = 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:data/slack-XyZ789';
+  const teams = { data: { webhookSecretArn: TEAM_SECRET } };
+  const teamReport = (): AuditReport => {
+    const report = reportWith(2);
+    return { ...report, findings: report.findings.map((f, i) => (i === 0 ? { ...f, owner: 'data' } : f)) };
+  };
+  const unconfigured = (which: string | undefined) => {
+    const made = channels();
+    const read = made.all.slack.webhookUrl;
+    made.all.slack.webhookUrl = async (secretArn) => {
+      if (secretArn === which) throw new WebhookNotConfiguredError(secretArn ?? 'default-secret');
+      return read(secretArn);
+    };
+    return made;
+  };
+
+  it('skips only the team whose webhook is not configured, and the SNS message says how to configure it', async () => {
+    const { all, posted, published } = unconfigured(TEAM_SECRET);
+    const results = await notify(teamReport(), all, { dryRun: false, clean: 'healthy-message', teams });
+    expect(results.slack).toEqual({ status: 'sent', messages: 1 });
+    expect(posted).toHaveLength(1);
+    const text = (JSON.parse(published[0]!.message) as { default: string }).default;
+    expect(text).toContain(
+      `Slack (team data) is not configured yet: put the URL with \`aws secretsmanager put-secret-value --secret-id ${TEAM_SECRET}`,
+    );
+  });
+
+  it('finds the destinations not configured; other read errors are left to delivery', async () => {
+    expect(await slackNotConfigured(unconfigured(undefined).all, teams)).toEqual({
+      slack: expect.stringMatching(
+        /^not configured yet: put the URL with `aws secretsmanager put-secret-value/,
+      ),
+    });
+    const { all } = channels({ secretFails: new Error('AccessDeniedException') });
+    expect(await slackNotConfigured(all, teams)).toEqual({});
+    expect(await slackNotConfigured({}, teams)).toEqual({});
+  });
+
+  it('an organization run plans the default channel as skipped with the reason, and says so in SNS', () => {
+    const reason = 'not configured yet: put the URL with `aws secretsmanager put-secret-value …`';
+    const report = organization([fromReport('Prod', reportWith(2))]);
+    const planned = planOrganization(report, channels().all, {
+      dryRun: false,
+      clean: 'healthy-message',
+      slackNotConfigured: { slack: reason },
+    });
+    expect(planned.skipped.slack).toBe(reason);
+    expect(planned.plans.map((p) => p.destination.key)).toEqual(['sns']);
+    const sns = planned.plans[0]!.messages[0] as SnsMessage;
+    expect((JSON.parse(sns.message) as { default: string }).default).toContain(`Slack is ${reason}`);
   });
 });

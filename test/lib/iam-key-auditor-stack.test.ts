@@ -2,6 +2,12 @@ import { Duration, Validations, type CfnResource } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks, NagRuleCompliance, rules } from 'cdk-nag';
+import {
+  DEPLOY_CONFIG_CONTEXT,
+  deployConfigFrom,
+  EXAMPLE_DEPLOY_CONFIG,
+  stagesWith,
+} from '../../bin/deploy-config';
 import { STAGES, stackIdFor } from '../../bin/stages';
 import { IamKeyAuditorStack } from '../../lib/iam-key-auditor-stack';
 import type { IamKeyAuditorStackProps } from '../../lib/props';
@@ -29,6 +35,16 @@ const EXPECTED_IAM_ACTIONS = [
   'iam:ListAccessKeys',
   'iam:ListAccountAliases',
 ];
+
+/** The stages with the README's documented deploy config, `deploy.example.json`, applied as bin applies it. */
+const DOCUMENTED_STAGES = stagesWith(
+  STAGES,
+  deployConfigFrom(
+    (key) => (key === DEPLOY_CONFIG_CONTEXT ? EXAMPLE_DEPLOY_CONFIG : undefined),
+    STAGES.map((props) => props.stage),
+  ),
+);
+const EMAIL = 'platform-team@example.com';
 
 const IAM_WRITE_ACTION =
   /^iam:(Create|Delete|Update|Put|Attach|Detach|Add|Remove|Tag|Untag|Set|Upload|Change|Enable|Deactivate|Reset|Resync|Pass)/;
@@ -245,6 +261,31 @@ describe('IamKeyAuditorStack', () => {
           `--cli-binary-format raw-in-base64-out --payload '{"users":["alice"]}' out.json`,
       );
     });
+
+    it('gives the dry-run invoke command and the command that puts the webhook URL in the secret', () => {
+      const { template } = synth();
+      const [functionId] = onlyResource(template, 'AWS::Lambda::Function');
+      const [secretId] = onlyResource(template, 'AWS::SecretsManager::Secret');
+      const outputs = template.findOutputs('*');
+      expect(renderJoin(outputs.DryRunCommand?.Value)).toBe(
+        `aws lambda invoke --region <AWS::Region> --function-name <${functionId}> ` +
+          `--cli-binary-format raw-in-base64-out --payload '{"dryRun":true}' report.json`,
+      );
+      const [logGroupId] = onlyResource(template, 'AWS::Logs::LogGroup');
+      expect(renderJoin(outputs.LogsCommand?.Value)).toBe(
+        `aws logs tail --region <AWS::Region> <${logGroupId}> --since 1d --filter-pattern '{ $.message = "audit complete" }'`,
+      );
+      template.hasOutput('SlackWebhookSecretArn', { Value: { Ref: secretId } });
+      expect(renderJoin(outputs.SlackWebhookCommand?.Value)).toBe(
+        `aws secretsmanager put-secret-value --region <AWS::Region> --secret-id <${secretId}> ` +
+          `--secret-string 'https://hooks.slack.com/services/T000/B000/XXXX'`,
+      );
+    });
+
+    it('has no webhook command when Slack is off', () => {
+      const { template } = synth({ notifications: { slackWebhookSecret: false } });
+      expect(Object.keys(template.findOutputs('*'))).not.toContain('SlackWebhookCommand');
+    });
   });
 
   describe('props validated at synth', () => {
@@ -315,18 +356,36 @@ describe('IamKeyAuditorStack', () => {
   });
 
   describe('cdk-nag (AWS Solutions)', () => {
-    it.each([{ name: 'defaults', props: {} }, ...STAGES.map((props) => ({ name: props.stage, props }))])(
-      'leaves no unacknowledged error or warning: $name',
-      ({ props }) => {
-        const { stack } = synth(props);
-        const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
-        expect(report.violations.filter((v) => v.severity === 'error')).toEqual([]);
-        expect(report.violations.filter((v) => v.severity === 'warning')).toEqual([]);
-        expect(report.success).toBe(true);
-        expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
-        expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+    it.each([
+      {
+        name: 'defaults with a subscriber',
+        props: { notifications: { topic: { emailSubscriptions: [EMAIL] } } },
       },
-    );
+      ...DOCUMENTED_STAGES.map((props) => ({ name: props.stage, props })),
+    ])('leaves no unacknowledged error or warning: $name', ({ props }) => {
+      const { stack } = synth(props);
+      const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
+      expect(report.violations.filter((v) => v.severity === 'error')).toEqual([]);
+      expect(report.violations.filter((v) => v.severity === 'warning')).toEqual([]);
+      expect(report.success).toBe(true);
+      expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+      expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+    });
+
+    it('warns, naming the fix, only that nobody is told when no subscriber is given', () => {
+      const { stack } = synth();
+      const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
+      expect(report.violations).toEqual([]);
+      const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue());
+      expect(warnings.map((w) => [w.id, w.entry.data])).toEqual([
+        [
+          `/${STACK_ID}/Notifications`,
+          expect.stringMatching(
+            /^nobody is subscribed to the findings topic, so nobody will be told of stage test's findings and alarms: deploy with -c deployConfig=deploy\.json .*"alertEmail": "nobody".* on purpose \[ack: iam-key-auditor:nobodyIsTold\]$/,
+          ),
+        ],
+      ]);
+    });
 
     it('acknowledges only four findings, each on the one resource it concerns', () => {
       const { stack } = synth();
@@ -355,12 +414,13 @@ describe('IamKeyAuditorStack', () => {
 
     it('synthesizes every stage with the AWS Solutions pack registered, as bin does', () => {
       const app = newApp();
-      for (const props of STAGES) new IamKeyAuditorStack(app, stackIdFor(props.stage), props);
+      for (const props of DOCUMENTED_STAGES) new IamKeyAuditorStack(app, stackIdFor(props.stage), props);
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
       expect(() => app.synth()).not.toThrow();
     });
 
-    it.each(STAGES.map((props) => [props.stage, props] as const))(
+    // The stages as `cdk deploy -c deployConfig=deploy.example.json` deploys them (the README's deploy step).
+    it.each(DOCUMENTED_STAGES.map((props) => [props.stage, props] as const))(
       'matches the %s snapshot',
       (stage, props) => {
         const stack = new IamKeyAuditorStack(newApp(), stackIdFor(stage), props);

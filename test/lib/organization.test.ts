@@ -609,6 +609,10 @@ describe('IamKeyAuditorStack in organization mode', () => {
         `aws lambda invoke --region <AWS::Region> --function-name <${functionId}> --cli-binary-format raw-in-base64-out ` +
           `--payload '{"accountId":"111122223333","users":["alice"]}' out.json`,
       );
+      expect(render(template.findOutputs('DryRunCommand').DryRunCommand?.Value)).toBe(
+        `aws lambda invoke --region <AWS::Region> --function-name <${functionId}> --cli-binary-format raw-in-base64-out ` +
+          `--payload '{"accountId":"111122223333","dryRun":true}' report.json`,
+      );
     });
   });
 
@@ -680,7 +684,11 @@ describe('IamKeyAuditorStack in organization mode', () => {
       ['with no environment', undefined],
       ['in a set account and region', { account: TOOLING, region: 'eu-west-2' }],
     ])('leaves no unacknowledged error or warning, %s', (_name, env) => {
-      const { stack } = synth({ organization: ORG_PROPS, env });
+      const { stack } = synth({
+        organization: ORG_PROPS,
+        env,
+        notifications: { topic: { emailSubscriptions: ['platform@acme.example'] } },
+      });
       expect(nagReport(stack).violations).toEqual([]);
       expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
       expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);

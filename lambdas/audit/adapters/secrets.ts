@@ -1,15 +1,37 @@
 /**
  * Reads the Slack webhook URL from Secrets Manager at run time, cached by Powertools Parameters so a warm
- * container does not read it on every invocation. The value is a secret: no error here ever contains it.
+ * container does not read it on every invocation. The value is a secret: no error here ever contains it. A secret
+ * that still holds the not-configured marker the stack creates it with is reported as such
+ * ({@link WebhookNotConfiguredError}), a malformed value as a {@link SecretError}.
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { WEBHOOK_NOT_CONFIGURED } from '../domain/patterns';
 
 /** How long a read secret is reused before it is read again (a rotated webhook is picked up within this). */
 export const SECRET_MAX_AGE_SECONDS = 300;
 
 export class SecretError extends Error {
   override name = 'SecretError';
+}
+
+/** What the report, the log and the SNS message say of a webhook secret that still holds the marker. */
+export function notConfiguredReason(secretId: string): string {
+  return (
+    'not configured yet: put the URL with ' +
+    `\`aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string https://hooks.slack.com/…\``
+  );
+}
+
+/**
+ * The webhook secret still holds {@link WEBHOOK_NOT_CONFIGURED}, the value the stack creates it with: Slack is not
+ * configured yet. Not a failure: the caller reports it and sends nothing there.
+ */
+export class WebhookNotConfiguredError extends SecretError {
+  override name = 'WebhookNotConfiguredError';
+  constructor(readonly secretId: string) {
+    super(notConfiguredReason(secretId));
+  }
 }
 
 /**
@@ -29,6 +51,7 @@ export function createWebhookUrlReader(client?: SecretsManagerClient): (secretId
       throw new SecretError(`could not read the Slack webhook secret ${secretId}: ${name}`);
     }
     const url = typeof value === 'string' ? value.trim() : '';
+    if (url === WEBHOOK_NOT_CONFIGURED) throw new WebhookNotConfiguredError(secretId);
     let parsed: URL | undefined;
     try {
       parsed = new URL(url);

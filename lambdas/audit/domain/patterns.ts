@@ -45,3 +45,9 @@ export const SECRET_ARN =
 
 /** An SNS topic's ARN (a standard topic: 1 to 256 of letters, digits, `_` and `-`). */
 export const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
+
+/**
+ * What the Slack webhook secret the stack creates holds until a person puts the URL in: the function reads it as
+ * "Slack is not configured yet" (reported, not a failure), never as a URL. Not a secret.
+ */
+export const WEBHOOK_NOT_CONFIGURED = 'not-configured';

@@ -17,7 +17,7 @@ import type { AuditConfig } from '../config';
 import type { NotificationResults } from '../domain/notification';
 import { audit, type AuditOutcome } from '../engine';
 import { saveKeyIndex, type KeyIndexPort } from '../adapters/key-index-store';
-import { planOrganization, type Channels } from '../notify';
+import { planOrganization, slackNotConfigured, type Channels } from '../notify';
 import {
   deliverAndCommit,
   isBusy,
@@ -241,7 +241,12 @@ export async function notifyStep(
       const [accounts, results] = await Promise.all([listAccounts(deps), deps.runs.list(runId)]);
       const report = buildOrganizationReport(runId, now, accounts, results);
       const pipeline = pipelineOf(deps);
-      const planned = planOrganization(report, deps.channels, { ...pipeline.notify, dryRun: false, now });
+      const planned = planOrganization(report, deps.channels, {
+        ...pipeline.notify,
+        dryRun: false,
+        now,
+        slackNotConfigured: await slackNotConfigured(deps.channels, pipeline.notify.teams),
+      });
       const delivery = await deliverAndCommit(ORGANIZATION_SCOPE, planned, pipeline, context);
       return { report, notifications: delivery.notifications, delivery };
     },

@@ -431,6 +431,7 @@ class OrganizationMessageBuilder {
   constructor(
     private readonly report: OrganizationReport,
     private readonly functionName: string,
+    notices: readonly string[] = [],
   ) {
     const failed = report.accounts.filter((a) => a.status === 'failed');
     const withFindings = report.accounts.filter((a) => a.status !== 'failed' && accountHasFindings(a));
@@ -439,7 +440,7 @@ class OrganizationMessageBuilder {
     this.accounts = order.map(ranked);
     this.steps = new MeasuredSteps(this.accounts, functionName);
     this.rules = ruleCounts(report);
-    this.header = headerText(report, this.rules);
+    this.header = [headerText(report, this.rules), ...notices.map(oneLine)].join('\n\n');
     const concerned = order.filter((a) => a.status === 'failed' || accountHasFindings(a));
     this.overview = concerned.map(overviewLine);
     this.concerned = concerned.map((a) => a.accountId);
@@ -552,6 +553,7 @@ export function buildOrganizationSnsMessage(
   const builder = new OrganizationMessageBuilder(
     report,
     oneLine(options.functionName ?? DEFAULT_FUNCTION_NAME),
+    options.notices,
   );
   const base = publishSizeBytes(builder.build(0, 0));
   if (base > maxBytes) {

@@ -138,6 +138,8 @@ export interface SnsMessageOptions {
   maxBytes?: number;
   /** The audit function's name, for the command that fetches a full report. Default a placeholder. */
   functionName?: string;
+  /** Lines said under the header, e.g. that Slack is not configured yet (`notify.ts`). */
+  notices?: readonly string[];
 }
 
 const ROTATION_STEP_TEXT: Record<RotationStep, string> = {
@@ -505,9 +507,10 @@ class MessageBuilder {
   constructor(
     private readonly report: AuditReport,
     private readonly functionName: string,
+    notices: readonly string[] = [],
   ) {
     this.rules = ruleCounts(report);
-    this.header = headerText(report, this.rules);
+    this.header = [headerText(report, this.rules), ...notices.map(oneLine)].join('\n\n');
     // With changes, the new findings come first; each part keeps the report's order (most severe first).
     const all = indices(report.findings.length);
     const order = report.changes
@@ -657,7 +660,11 @@ function fitFindings(builder: MessageBuilder, maxBytes: number, lists: ListCount
  */
 export function buildSnsMessage(report: AuditReport, options: SnsMessageOptions = {}): SnsMessage {
   const maxBytes = options.maxBytes ?? SNS_MAX_PUBLISH_BYTES;
-  const builder = new MessageBuilder(report, oneLine(options.functionName ?? '<audit function name>'));
+  const builder = new MessageBuilder(
+    report,
+    oneLine(options.functionName ?? '<audit function name>'),
+    options.notices,
+  );
   const empty: ListCounts = { resolved: 0, exempted: 0 };
   const base = publishSizeBytes(builder.build(0, empty));
   if (base > maxBytes) {

@@ -1,6 +1,11 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createWebhookUrlReader } from '../../../lambdas/audit/adapters/secrets';
+import {
+  createWebhookUrlReader,
+  SecretError,
+  WebhookNotConfiguredError,
+} from '../../../lambdas/audit/adapters/secrets';
+import { WEBHOOK_NOT_CONFIGURED } from '../../../lambdas/audit/domain/patterns';
 
 const secrets = mockClient(SecretsManagerClient);
 const DEFAULT = 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:iam-key-auditor/slack-AbC123';
@@ -34,6 +39,32 @@ describe('the webhook URL reader', () => {
     );
     expect(error.message).not.toContain('xoxb');
   });
+
+  it('reads the marker the stack creates the secret with as "not configured yet", naming the command', async () => {
+    secrets
+      .on(GetSecretValueCommand, { SecretId: DEFAULT })
+      .resolves({ SecretString: WEBHOOK_NOT_CONFIGURED });
+    const read = createWebhookUrlReader(new SecretsManagerClient({ region: 'eu-west-2' }));
+    const error = (await read(DEFAULT).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(WebhookNotConfiguredError);
+    expect(error).toBeInstanceOf(SecretError);
+    expect(error.message).toBe(
+      'not configured yet: put the URL with ' +
+        `\`aws secretsmanager put-secret-value --secret-id ${DEFAULT} --secret-string https://hooks.slack.com/…\``,
+    );
+  });
+
+  it.each(['', '   ', 'not-configured-yet', 'hooks.slack.com/services/T0/B0/x'])(
+    'fails clearly on a present but malformed value %j, not as "not configured"',
+    async (value) => {
+      secrets.on(GetSecretValueCommand, { SecretId: DEFAULT }).resolves({ SecretString: value });
+      const read = createWebhookUrlReader(new SecretsManagerClient({ region: 'eu-west-2' }));
+      const error = (await read(DEFAULT).catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(SecretError);
+      expect(error).not.toBeInstanceOf(WebhookNotConfiguredError);
+      expect(error.message).toMatch(/does not hold a webhook URL/);
+    },
+  );
 
   it('says which secret could not be read, and why, by error name only', async () => {
     secrets.on(GetSecretValueCommand, { SecretId: DEFAULT }).rejects(
