@@ -59,8 +59,18 @@ export interface NotifyOptions {
   functionName?: string;
   /** Finding lines a digest shows at most; default 50 (`DEFAULT_MAX_FINDING_LINES`). */
   maxFindingLines?: number;
-  /** Where the full report is (S3 console URL), linked from the digest when given. */
+  /** Where the full report is (S3 console URL), linked from the digest and the SNS text when given. */
   reportLocation?: string;
+  /** The full report could not be written this time: the digest and the SNS text say so (the log says why). */
+  reportFailed?: boolean;
+}
+
+/** The options every renderer takes about the full report. */
+function fullReportOf(options: NotifyOptions): Pick<NotifyOptions, 'reportLocation' | 'reportFailed'> {
+  return {
+    ...(options.reportLocation ? { reportLocation: options.reportLocation } : {}),
+    ...(options.reportFailed ? { reportFailed: true } : {}),
+  };
 }
 
 /** Thrown after every channel was tried when at least one failed, so the function's error alarm sees it. */
@@ -162,17 +172,22 @@ const render = {
       mentions: mentionsOf(options),
       ...(audience ? { audience } : {}),
       ...(options.maxFindingLines !== undefined ? { maxFindingLines: options.maxFindingLines } : {}),
-      ...(options.reportLocation ? { reportLocation: options.reportLocation } : {}),
+      ...fullReportOf(options),
     }),
-  auditSns: (report: AuditReport): SnsMessage => buildSnsMessage(report),
+  auditSns: (report: AuditReport, options: NotifyOptions): SnsMessage =>
+    buildSnsMessage(report, fullReportOf(options)),
   organizationSlack: (report: OrganizationReport, options: NotifyOptions): SlackMessage[] =>
     buildOrganizationDigest(report, {
       clean: options.clean,
       ...(options.functionName ? { functionName: options.functionName } : {}),
       ...(options.maxFindingLines !== undefined ? { maxFindingLines: options.maxFindingLines } : {}),
+      ...fullReportOf(options),
     }),
   organizationSns: (report: OrganizationReport, options: NotifyOptions): SnsMessage =>
-    buildOrganizationSnsMessage(report, options.functionName ? { functionName: options.functionName } : {}),
+    buildOrganizationSnsMessage(report, {
+      ...(options.functionName ? { functionName: options.functionName } : {}),
+      ...fullReportOf(options),
+    }),
 };
 
 // ---- Plans ----
@@ -212,7 +227,7 @@ export function planAudit(report: AuditReport, channels: Channels, options: Noti
   if (channels.sns) {
     plans.push({
       destination: SNS_DESTINATION,
-      messages: [render.auditSns(report)],
+      messages: [render.auditSns(report, options)],
       findings: carried(report.findings),
     });
   } else {

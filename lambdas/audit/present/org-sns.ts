@@ -40,6 +40,7 @@ import {
   attribute,
   escapedBytes,
   findingBlock,
+  fullReportLine,
   oneLine,
   printableAscii,
   publishSizeBytes,
@@ -198,7 +199,7 @@ function buildAttributes(
 // ---------------------------------------------------------------------------------------------------------
 // Text
 
-function headerText(report: OrganizationReport, rules: RuleCount[]): string {
+function headerText(report: OrganizationReport, rules: RuleCount[], reportLine: string | null): string {
   const { summary } = report;
   const severities = severitiesText(summary.bySeverity);
   const lines = [
@@ -206,6 +207,7 @@ function headerText(report: OrganizationReport, rules: RuleCount[]): string {
     `Accounts: ${count(summary.accounts)} (${count(summary.accountsAudited)} audited, ${count(summary.accountsFailed)} failed)`,
     `Scanned ${plural(summary.usersScanned, 'user')} and ${plural(summary.keysScanned, 'key')}: ` +
       (summary.findings ? `${plural(summary.findings, 'finding')} (${severities}).` : 'no findings.'),
+    ...(reportLine ? [reportLine] : []),
   ];
   const exemptedIn = report.accounts.filter((a) => a.exempted > 0);
   if (exemptedIn.length) {
@@ -431,6 +433,7 @@ class OrganizationMessageBuilder {
   constructor(
     private readonly report: OrganizationReport,
     private readonly functionName: string,
+    reportLine: string | null = null,
   ) {
     const failed = report.accounts.filter((a) => a.status === 'failed');
     const withFindings = report.accounts.filter((a) => a.status !== 'failed' && accountHasFindings(a));
@@ -439,7 +442,7 @@ class OrganizationMessageBuilder {
     this.accounts = order.map(ranked);
     this.steps = new MeasuredSteps(this.accounts, functionName);
     this.rules = ruleCounts(report);
-    this.header = headerText(report, this.rules);
+    this.header = headerText(report, this.rules, reportLine);
     const concerned = order.filter((a) => a.status === 'failed' || accountHasFindings(a));
     this.overview = concerned.map(overviewLine);
     this.concerned = concerned.map((a) => a.accountId);
@@ -552,6 +555,7 @@ export function buildOrganizationSnsMessage(
   const builder = new OrganizationMessageBuilder(
     report,
     oneLine(options.functionName ?? DEFAULT_FUNCTION_NAME),
+    fullReportLine(options),
   );
   const base = publishSizeBytes(builder.build(0, 0));
   if (base > maxBytes) {
