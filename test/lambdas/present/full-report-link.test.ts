@@ -34,23 +34,23 @@ const snsText = (message: SnsMessage) => (JSON.parse(message.message) as { defau
 
 describe('the full report in the account digest', () => {
   it('is linked from Slack (the URL escaped as mrkdwn wants it) and named in the SNS text', () => {
-    expect(slackText(buildSlackDigest(report, { clean: 'summary', reportLocation: LOCATION }))).toContain(
-      `Full report (JSON and CSV): <${LOCATION.replace(/&/g, '&amp;')}|open in the S3 console>`,
-    );
+    expect(
+      slackText(buildSlackDigest(report, { clean: 'healthy-message', reportLocation: LOCATION })),
+    ).toContain(`Full report (JSON and CSV): <${LOCATION.replace(/&/g, '&amp;')}|open in the S3 console>`);
     expect(snsText(buildSnsMessage(report, { reportLocation: LOCATION }))).toContain(
       `Full report (every finding, CSV; the JSON is beside it): ${LOCATION}\n`,
     );
   });
 
   it('is said to be missing when it could not be written', () => {
-    expect(slackText(buildSlackDigest(report, { clean: 'summary', reportFailed: true }))).toContain(
+    expect(slackText(buildSlackDigest(report, { clean: 'healthy-message', reportFailed: true }))).toContain(
       `The full report ${FAILED}`,
     );
     expect(snsText(buildSnsMessage(report, { reportFailed: true }))).toContain(`Full report: ${FAILED}`);
   });
 
   it('is not mentioned when there is none (report off, dry run)', () => {
-    expect(slackText(buildSlackDigest(report, { clean: 'summary' }))).not.toContain('Full report');
+    expect(slackText(buildSlackDigest(report, { clean: 'healthy-message' }))).not.toContain('Full report');
     expect(snsText(buildSnsMessage(report))).not.toContain('Full report');
   });
 
@@ -65,7 +65,9 @@ describe('the full report in the account digest', () => {
 
 describe("the organization run's full report", () => {
   it('is linked from the organization digest and named in its SNS text', () => {
-    expect(slackText(buildOrganizationDigest(org, { clean: 'summary', reportLocation: LOCATION }))).toContain(
+    expect(
+      slackText(buildOrganizationDigest(org, { clean: 'healthy-message', reportLocation: LOCATION })),
+    ).toContain(
       `Full report of the run (JSON and CSV): <${LOCATION.replace(/&/g, '&amp;')}|open in the S3 console>`,
     );
     expect(snsText(buildOrganizationSnsMessage(org, { reportLocation: LOCATION }))).toContain(
@@ -74,9 +76,9 @@ describe("the organization run's full report", () => {
   });
 
   it('is said to be missing when it could not be written', () => {
-    expect(slackText(buildOrganizationDigest(org, { clean: 'summary', reportFailed: true }))).toContain(
-      `The run's full report ${FAILED}`,
-    );
+    expect(
+      slackText(buildOrganizationDigest(org, { clean: 'healthy-message', reportFailed: true })),
+    ).toContain(`The run's full report ${FAILED}`);
     expect(snsText(buildOrganizationSnsMessage(org, { reportFailed: true }))).toContain(
       `Full report: ${FAILED}`,
     );
