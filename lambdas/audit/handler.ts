@@ -33,6 +33,7 @@ import {
   busyMessage,
   listAccountsStep,
   notifyStep,
+  requireListedAccount,
   type OrganizationDeps,
 } from './organization/steps';
 import type { OrganizationReport } from './domain/organization';
@@ -231,6 +232,8 @@ async function auditAndNotify(
     dryRun: invocation.dryRun,
   };
   const accountId = invocation.kind === 'manual' ? invocation.accountId : undefined;
+  // The data perimeter first: an account the organization does not list is refused before its lease is taken.
+  if (accountId) await requireListedAccount(organizationOf(runtime), accountId);
   const iam = IamGateway.fromClients(clients);
   // The key index (issue 15): loaded before the audit (a member account's by auditAccount), saved with the state.
   const keyIndexStore = accountId ? runtime.organization?.keyIndex : runtime.keyIndex;
