@@ -120,5 +120,11 @@ function buildReportStore(env: NodeJS.ProcessEnv): ReportPort | undefined {
     throw new ConfigError((error as Error).message);
   }
   if (!config) return undefined;
-  return new ReportStore(observed(new S3Client({ region: config.region, maxAttempts: 3 })), config);
+  // Bounded, so a stalled S3 delays the digest by a minute or two at most: it never holds delivery to the timeout.
+  const s3 = new S3Client({
+    region: config.region,
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+  });
+  return new ReportStore(observed(s3), config);
 }
