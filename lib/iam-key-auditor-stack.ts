@@ -13,6 +13,7 @@ import { NotificationChannels } from './constructs/notification-channels';
 import { SERVICE_NAME, type AuditFunction } from './constructs/audit-function';
 import { OrganizationAlarms } from './constructs/organization-alarms';
 import { OrganizationFanout } from './constructs/organization-fanout';
+import { ReportBucket } from './constructs/report-bucket';
 import { ScheduledAudit } from './constructs/scheduled-audit';
 import { auditorRoleName, MEMBER_ROLE_NAME, ORGANIZATION_READER_ROLE_NAME } from './organization';
 import { inStack, validateStackProps, type IamKeyAuditorStackProps, type OrganizationMode } from './props';
@@ -39,6 +40,8 @@ export class IamKeyAuditorStack extends Stack {
   readonly alarms: AuditAlarms;
   /** The table of open findings, unless `state: false`. */
   readonly stateTable?: AuditStateTable;
+  /** Where the full reports go (written with the function's own role in every mode), unless `report: false`. */
+  readonly reportBucket?: ReportBucket;
   /** Organization mode's settings, run and alarms, when `organization` is set. */
   readonly organization?: {
     readonly settings: OrganizationMode;
@@ -57,6 +60,7 @@ export class IamKeyAuditorStack extends Stack {
       notifications,
       monitoring,
       state,
+      report,
       organization,
       ...stackProps
     } = props;
@@ -134,6 +138,7 @@ export class IamKeyAuditorStack extends Stack {
       this.stateTable = new AuditStateTable(this, 'State', state ?? {});
       this.stateTable.connect(fn);
     }
+    this.reportBucket = ReportBucket.forFunction(this, 'Report', report, fn);
 
     new CfnOutput(this, 'AuditFunctionName', {
       description: 'Name of the audit Lambda function',

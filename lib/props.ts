@@ -12,6 +12,7 @@ import { validateMaxHoursWithoutAudit } from './constructs/audit-alarms';
 import type { AuditStateTableProps } from './constructs/audit-state-table';
 import { validateMemorySize, validateTimeout } from './constructs/audit-function';
 import type { NotificationChannelsProps } from './constructs/notification-channels';
+import { validateReportBucketProps, type ReportBucketProps } from './constructs/report-bucket';
 import {
   validateDistributedMapAbove,
   validateMaxConcurrency,
@@ -92,6 +93,15 @@ export interface IamKeyAuditorStackProps extends StackProps {
    * @default a table, destroyed with the stack
    */
   readonly state?: AuditStateTableProps | false;
+
+  /**
+   * Where each audit's full report (JSON and CSV) is written, which the digest and the SNS message link to: `{}`
+   * or absent, a bucket the stack creates (private, TLS only, encrypted, versioned, reports kept 400 days);
+   * `{ bucketName }`, a bucket that exists; `false`, no full report. See {@link ReportBucketProps}.
+   *
+   * @default a bucket the stack creates, retained when the stack is deleted
+   */
+  readonly report?: ReportBucketProps | false;
 
   /**
    * Organization mode: audit every account of the organization instead of this one. The schedule starts a Step
@@ -340,9 +350,12 @@ export function validateStackProps(id: string, props: IamKeyAuditorStackProps): 
   const stage = inStack(id, 'stage', () => validateStage(props.stage));
   const schedule = inStack(id, 'schedule', () => validateSchedule(props.schedule ?? DEFAULT_SCHEDULE));
   const auditConfig = inStack(id, 'audit', () => validateAuditConfig(props.audit ?? {}));
-  const { timeout, memorySize, organization, state } = props;
+  const { timeout, memorySize, organization, state, report } = props;
   if (timeout !== undefined) inStack(id, 'timeout', () => validateTimeout(timeout));
   if (memorySize !== undefined) inStack(id, 'memorySize', () => validateMemorySize(memorySize));
+  if (report !== undefined && report !== false) {
+    inStack(id, 'report', () => validateReportBucketProps(report));
+  }
   const org = organization
     ? inStack(id, 'organization', () => validateOrganizationMode(organization))
     : undefined;

@@ -4,13 +4,15 @@
  * per container. Every mode goes through one pipeline (`pipeline.ts`): lease, audit, track, stage, deliver,
  * commit. Both channels are always tried; if one failed, or the audit could not cover every user, the
  * invocation ends in an error after what could be sent was sent and recorded, so the function's error alarm
- * sees it. A run that finds another holding its lease ends at once, sends nothing and is not an error.
+ * sees it. A run that finds another holding its lease ends at once, sends nothing and is not an error. The full
+ * report is written to S3 before anything is sent; when it cannot be, the digest says so, delivery goes on, and
+ * the invocation ends in a `ReportWriteError` after it.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { IamGateway } from './adapters/iam';
-import type { AuditReport } from './domain/report';
+import type { AuditReport, FullReportResult } from './domain/report';
 import { audit } from './engine';
 import { saveKeyIndex } from './adapters/key-index-store';
 import type { KeyIndex } from './domain/key-index';
@@ -65,6 +67,11 @@ export class IncompleteAuditError extends Error {
   override name = 'IncompleteAuditError';
 }
 
+/** Thrown after delivery when the full report could not be written to S3 (the digest said so). */
+export class ReportWriteError extends Error {
+  override name = 'ReportWriteError';
+}
+
 /** Thrown after the report was sent when the state of open findings could not be read or written. */
 export class StateError extends Error {
   override name = 'StateError';
@@ -87,7 +94,12 @@ export function resetRuntime(): void {
 export type StepResult =
   | Awaited<ReturnType<typeof listAccountsStep>>
   | Awaited<ReturnType<typeof auditAccountStep>>
-  | { runId: string; summary: OrganizationReport['summary']; notifications: NotificationResults }
+  | {
+      runId: string;
+      summary: OrganizationReport['summary'];
+      notifications: NotificationResults;
+      fullReport: FullReportResult;
+    }
   | RunSkipped;
 
 /** What a run returns when another run holds its lease: it audited and sent nothing, and is not an error. */
@@ -169,13 +181,14 @@ async function runOrganizationStep(
   }
   const notified = await notifyStep(org, invocation.runId, now, run);
   if (isBusy(notified)) return skipped(notified);
-  const { report, notifications, delivery } = notified;
+  const { report, notifications, delivery, fullReport } = notified;
   recordOrganizationMetrics(metrics, report, notifications);
   recordDeliveryMetrics(metrics, delivery.pending);
   logger.info('organization audit complete', {
     runId: report.runId,
     summary: report.summary,
     notifications,
+    fullReport,
     pendingMessages: delivery.pending,
     resumedMessages: delivery.resumed,
     recordError: delivery.recordError,
@@ -188,7 +201,10 @@ async function runOrganizationStep(
       `the organization digest was sent, but delivery could not be recorded: ${delivery.recordError}`,
     );
   }
-  return { runId: report.runId, summary: report.summary, notifications };
+  if (fullReport.status === 'failed') {
+    throw new ReportWriteError(`the organization digest was sent, but ${fullReport.reason}`);
+  }
+  return { runId: report.runId, summary: report.summary, notifications, fullReport };
 }
 
 /** The pipeline's dependencies, from the runtime. */
@@ -198,6 +214,7 @@ function pipelineOf(runtime: Runtime): PipelineDeps {
     channels: runtime.channels,
     ...(runtime.state ? { state: runtime.state } : {}),
     ...(runtime.delivery ? { delivery: runtime.delivery } : {}),
+    ...(runtime.reports ? { reports: runtime.reports } : {}),
     escalationDays: config.escalationDays,
     warn: (message, details) => logger.warn(message, details),
     notify: notifyOptionsOf(config),
@@ -222,6 +239,8 @@ async function auditAndNotify(
     dryRun: invocation.dryRun,
   };
   const accountId = invocation.kind === 'manual' ? invocation.accountId : undefined;
+  // The data perimeter first: an account the organization does not list is refused before its lease is taken.
+  if (accountId) await requireListedAccount(organizationOf(runtime), accountId);
   const iam = IamGateway.fromClients(clients);
   // The key index (issue 15): loaded before the audit (a member account's by auditAccount), saved with the state.
   const keyIndexStore = accountId ? runtime.organization?.keyIndex : runtime.keyIndex;
@@ -267,6 +286,7 @@ async function auditAndNotify(
     usersNotFound: report.usersNotFound.length,
     incomplete: report.incomplete,
     notifications: report.notifications,
+    fullReport: report.fullReport,
     changes: report.changes && {
       newFindings: report.changes.newFindings,
       openFindings: report.changes.openFindings,
@@ -285,6 +305,9 @@ async function auditAndNotify(
   });
   const failed = Object.values(delivery.notifications).some((result) => result.status === 'failed');
   if (failed) throw new NotificationError(delivery.notifications);
+  if (report.fullReport?.status === 'failed') {
+    throw new ReportWriteError(`the report was sent, but ${report.fullReport.reason}`);
+  }
   const stateError = report.changes?.stateError ?? stateSaveError;
   if (stateError) {
     throw new StateError(

@@ -64,7 +64,7 @@ export interface NotifyOptions {
   functionName?: string;
   /** Finding lines a digest shows at most; default 50 (`DEFAULT_MAX_FINDING_LINES`). */
   maxFindingLines?: number;
-  /** Where the full report is (S3 console URL), linked from the digest when given. */
+  /** Where the full report is (S3 console URL), linked from the digest and the SNS text when given. */
   reportLocation?: string;
   /**
    * The Slack destinations (by key) whose webhook secret still holds the not-configured marker, each with what to
@@ -72,6 +72,16 @@ export interface NotifyOptions {
    * SNS message.
    */
   slackNotConfigured?: Readonly<Record<string, string>>;
+  /** The full report could not be written this time: the digest and the SNS text say so (the log says why). */
+  reportFailed?: boolean;
+}
+
+/** The options every renderer takes about the full report. */
+function fullReportOf(options: NotifyOptions): Pick<NotifyOptions, 'reportLocation' | 'reportFailed'> {
+  return {
+    ...(options.reportLocation ? { reportLocation: options.reportLocation } : {}),
+    ...(options.reportFailed ? { reportFailed: true } : {}),
+  };
 }
 
 /** Thrown after every channel was tried when at least one failed, so the function's error alarm sees it. */
@@ -206,20 +216,22 @@ const render = {
       mentions: mentionsOf(options),
       ...(audience ? { audience } : {}),
       ...(options.maxFindingLines !== undefined ? { maxFindingLines: options.maxFindingLines } : {}),
-      ...(options.reportLocation ? { reportLocation: options.reportLocation } : {}),
+      ...fullReportOf(options),
     }),
   auditSns: (report: AuditReport, options: NotifyOptions): SnsMessage =>
-    buildSnsMessage(report, { notices: notConfiguredNotices(options) }),
+    buildSnsMessage(report, { notices: notConfiguredNotices(options), ...fullReportOf(options) }),
   organizationSlack: (report: OrganizationReport, options: NotifyOptions): SlackMessage[] =>
     buildOrganizationDigest(report, {
       clean: options.clean,
       ...(options.functionName ? { functionName: options.functionName } : {}),
       ...(options.maxFindingLines !== undefined ? { maxFindingLines: options.maxFindingLines } : {}),
+      ...fullReportOf(options),
     }),
   organizationSns: (report: OrganizationReport, options: NotifyOptions): SnsMessage =>
     buildOrganizationSnsMessage(report, {
       notices: notConfiguredNotices(options),
       ...(options.functionName ? { functionName: options.functionName } : {}),
+      ...fullReportOf(options),
     }),
 };
 

@@ -6,6 +6,9 @@
  * 1. **Lease.** A run takes its scope's lease (an account, or the organization) before anything else; a second
  *    run that finds it held ends at once (`busy`), sending nothing.
  * 2. **Track.** The audit's findings are compared with the state of earlier audits (new, open, resolved).
+ *    **Full report.** The report is written to S3 as JSON and CSV (`adapters/report-store.ts`), not on a dry run;
+ *    the digest links to it. A failed write stops nothing: the digest says the full report could not be written,
+ *    and the caller ends the invocation in an error after delivery.
  * 3. **Stage.** The messages this run will send are written to the outbox as pending, then the state of what
  *    the audit saw is written (conditionally: never over a newer run's). Nothing has been sent yet.
  * 4. **Deliver.** Messages still pending from earlier runs go first (whatever the notify mode), then this run's;
@@ -15,9 +18,12 @@
  *    channel; the lease is released.
  */
 import type { DeliveryStore, LeaseHeld, OutboxEntry } from './adapters/delivery-store';
+import type { ReportObjectName } from './adapters/report-location';
+import type { ReportStore } from './adapters/report-store';
 import type { AuditConfig } from './config';
 import type { Channel, NotificationResults } from './domain/notification';
-import type { AuditReport } from './domain/report';
+import type { AuditReport, FullReportResult } from './domain/report';
+import { buildCsv } from './present/csv';
 import {
   deliver,
   outgoingOf,
@@ -36,6 +42,9 @@ export type DeliveryPort = Pick<
   'acquireLease' | 'releaseLease' | 'entries' | 'addPending' | 'markDelivered'
 >;
 
+/** Where the full reports go: the S3 report store. */
+export type ReportPort = Pick<ReportStore, 'save'>;
+
 /** The lease scope of an organization run's notify step. */
 export const ORGANIZATION_SCOPE = 'organization';
 
@@ -45,6 +54,8 @@ export interface PipelineDeps {
   state?: StatePort;
   /** The lease and the outbox, in the same table; absent with it. */
   delivery?: DeliveryPort;
+  /** Where the full report is written; absent when it is off (`report: false`). */
+  reports?: ReportPort;
   /** How to tell people: notify mode, clean audits, team routes and mentions (not `dryRun`, not `now`). */
   notify: Omit<NotifyOptions, 'dryRun' | 'now'>;
   escalationDays: number;
@@ -274,6 +285,40 @@ export async function deliverAndCommit(
   };
 }
 
+/**
+ * Writes one full report (`bodies` renders its JSON and CSV) and says where it went; never throws: a failure is
+ * its `failed` result, whose reason names the bucket, the key and S3's error, never the content.
+ */
+export async function writeFullReport(
+  reports: ReportPort | undefined,
+  name: ReportObjectName,
+  bodies: () => { json: string; csv: string },
+): Promise<FullReportResult> {
+  if (!reports) return { status: 'skipped', reason: 'not configured' };
+  try {
+    const stored = await reports.save({ ...name, ...bodies() });
+    return { status: 'written', json: stored.json, csv: stored.csv };
+  } catch (error) {
+    const e = error as Error;
+    return {
+      status: 'failed',
+      reason: e.name === 'ReportStoreError' ? e.message : `${e.name}: ${e.message}`,
+    };
+  }
+}
+
+/**
+ * What the digest says of the full report: the CSV's console page (a spreadsheet opens it; the JSON is beside it,
+ * under the same name), or that it could not be written; nothing when it is off or on a dry run.
+ */
+export function reportNotifyOptions(
+  result: FullReportResult | undefined,
+): Pick<NotifyOptions, 'reportLocation' | 'reportFailed'> {
+  if (result?.status === 'written') return { reportLocation: result.csv.consoleUrl ?? result.csv.s3Uri };
+  if (result?.status === 'failed') return { reportFailed: true };
+  return {};
+}
+
 /** One account's run: its audit, and what the pipeline did with it. */
 export interface AccountOutcome {
   report: AuditReport;
@@ -312,27 +357,34 @@ export async function auditAndDeliver(
       });
       // A webhook not configured yet is planned as skipped: nothing is staged for it (not a failure).
       const notConfigured = request.dryRun ? {} : await slackNotConfigured(deps.channels, deps.notify.teams);
-      const planned = planAudit(tracked.report, deps.channels, {
+      // Written before anything is sent, so the digest can link to it; a dry run writes nothing.
+      const fullReport: FullReportResult = request.dryRun
+        ? { status: 'skipped', reason: 'dry run' }
+        : await writeFullReport(
+            deps.reports,
+            { accountId: audited.accountId, auditedAt: audited.auditedAt, scope: audited.scope.type },
+            () => ({ json: `${JSON.stringify(tracked.report, null, 2)}\n`, csv: buildCsv(tracked.report) }),
+          );
+      const report: AuditReport = { ...tracked.report, fullReport };
+      const planned = planAudit(report, deps.channels, {
         ...deps.notify,
+        ...reportNotifyOptions(fullReport),
         dryRun: request.dryRun,
         now: request.now,
         slackNotConfigured: notConfigured,
       });
       if (request.dryRun) {
         return {
-          report: {
-            ...tracked.report,
-            notifications: withSkips(skippedResults('dry run'), planned, new Set()),
-          },
+          report: { ...report, notifications: withSkips(skippedResults('dry run'), planned, new Set()) },
           delivery: { notifications: skippedResults('dry run'), pending: 0, resumed: 0 },
         };
       }
-      const outcome = await deliverAndCommit(tracked.report.accountId, planned, deps, context, async () => {
+      const outcome = await deliverAndCommit(report.accountId, planned, deps, context, async () => {
         const stateSaveError = await tracked.commit();
         await request.alsoCommit?.(tracked.report);
         return stateSaveError;
       });
-      return { report: { ...tracked.report, notifications: outcome.notifications }, delivery: outcome };
+      return { report: { ...report, notifications: outcome.notifications }, delivery: outcome };
     },
     request.dryRun,
     deps.warn,

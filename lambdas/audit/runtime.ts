@@ -1,16 +1,19 @@
 /**
  * What an invocation needs besides its event, built once per container from the environment: the validated
- * configuration, the AWS clients, the notification channels and the state store (each absent when not configured).
+ * configuration, the AWS clients, the notification channels, the state store and the full report's store (each
+ * absent when not configured).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createAwsClients, observed, type AwsClients } from './adapters/aws-clients';
 import { DeliveryStore } from './adapters/delivery-store';
 import { createWebhookUrlReader } from './adapters/secrets';
 import { postSlackMessages } from './adapters/slack';
+import { readReportStoreConfig, ReportStore } from './adapters/report-store';
 import { publishSnsMessage } from './adapters/sns';
 import { StateStore } from './adapters/state-store';
 import { KeyIndexStore, type KeyIndexPort } from './adapters/key-index-store';
@@ -19,7 +22,7 @@ import type { Channels } from './notify';
 import { loadOrganizationConfig } from './organization/config';
 import { RunStore } from './organization/run-store';
 import type { OrganizationDeps } from './organization/steps';
-import type { DeliveryPort } from './pipeline';
+import type { DeliveryPort, ReportPort } from './pipeline';
 import { ConfigError } from './settings';
 import type { StatePort } from './track-changes';
 
@@ -32,6 +35,8 @@ export interface Runtime {
   delivery?: DeliveryPort;
   /** The key index (issue 15), in the state table. */
   keyIndex?: KeyIndexPort;
+  /** Where each audit's full report goes (S3); absent when the stack's `report` is `false`. */
+  reports?: ReportPort;
   /** Organization mode: how to reach the member accounts and where a run keeps their results. */
   organization?: OrganizationDeps;
 }
@@ -55,6 +60,7 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
     };
   }
   const clients = createAwsClients({ maxAttempts: config.maxAttempts, region: env.AWS_REGION });
+  const reports = buildReportStore(env);
   const dynamodb = observed(new DynamoDBClient({ maxAttempts: 5 }));
   const state = stateTableName
     ? new StateStore(dynamodb, stateTableName, {
@@ -76,6 +82,7 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
     ...(state && { state }),
     ...(delivery && { delivery }),
     ...(keyIndex && { keyIndex }),
+    ...(reports && { reports }),
     ...(org &&
       stateTableName && {
         organization: {
@@ -93,9 +100,31 @@ export function buildRuntime(env: NodeJS.ProcessEnv, logger: Logger): Runtime {
           ...(state && { state }),
           ...(delivery && { delivery }),
           ...(keyIndex && { keyIndex }),
+          ...(reports && { reports }),
           channels,
           ...(env.AWS_LAMBDA_FUNCTION_NAME && { functionName: env.AWS_LAMBDA_FUNCTION_NAME }),
         },
       }),
   };
+}
+
+/**
+ * The full report's store, or undefined when no bucket is named. Its S3 client signs with the function's own
+ * credentials, in organization mode too (a member account's role only reads IAM), in the bucket's region.
+ */
+function buildReportStore(env: NodeJS.ProcessEnv): ReportPort | undefined {
+  let config;
+  try {
+    config = readReportStoreConfig(env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (!config) return undefined;
+  // Bounded, so a stalled S3 delays the digest by a minute or two at most: it never holds delivery to the timeout.
+  const s3 = new S3Client({
+    region: config.region,
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+  });
+  return new ReportStore(observed(s3), config);
 }

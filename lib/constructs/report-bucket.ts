@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -194,6 +194,28 @@ export class ReportBucket extends Construct {
         'The audit function is the only writer, and reads are recorded by CloudTrail data events where an account records them, not by a second log bucket this stack would have to secure and keep.',
     });
     this.bucket = bucket;
+  }
+
+  /**
+   * The stack's `report` prop wired to `fn`: `false`, nothing (the function writes no full report); otherwise the
+   * bucket (created for `{}` or `undefined`, imported for `{ bucketName }`), `fn`'s grant to write to it
+   * ({@link grantWrite}), and an output naming the bucket and the key prefix.
+   */
+  static forFunction(
+    scope: Construct,
+    id: string,
+    props: ReportBucketProps | false | undefined,
+    fn: lambda.Function,
+  ): ReportBucket | undefined {
+    if (props === false) return undefined;
+    const report = new ReportBucket(scope, id, props ?? {});
+    report.grantWrite(fn);
+    new CfnOutput(report, 'Location', {
+      description:
+        'Where each audit writes its full report (JSON and CSV): <bucket>/<prefix><account>/<date>/',
+      value: `s3://${report.bucket.bucketName}/${report.keyPrefix}`,
+    });
+    return report;
   }
 
   /** The ARN pattern of the report objects: `<bucket ARN>/<prefix>*`. */

@@ -1,7 +1,7 @@
 /**
  * Every call granted: the real handler, with the environment of the synthesized function, runs every path
- * (scheduled audit, manual re-audit, dry run, fallback to live enumeration, state commit, each organization step,
- * every notification channel) against local fakes that record each SDK operation. Each recorded `service:Action`
+ * (scheduled audit, manual re-audit, dry run, fallback to live enumeration, state commit, the full report in S3,
+ * each organization step, every notification channel) against local fakes that record each SDK operation. Each recorded `service:Action`
  * on its resource must be allowed by the synthesized policies of the role that signed it (iam-simulate), every
  * grant of the function's role must be used by some path, and removing any statement must deny some call.
  */
@@ -109,10 +109,22 @@ describe('every call of the single-account function is granted by its synthesize
         'iam:ListAccessKeys',
         'iam:GetAccessKeyLastUsed',
         'iam:GetUser',
+        's3:PutObject',
         'secretsmanager:GetSecretValue',
         'sns:Publish',
       ]),
     );
+    // The full report of each audit but the dry run, JSON and CSV, under the prefix, in the stack's bucket.
+    const bucket = auditor.environment.REPORT_BUCKET_NAME;
+    const written = [...world.aws.objects.keys()];
+    expect(written).toHaveLength(6);
+    for (const key of written) {
+      expect(key).toMatch(
+        new RegExp(
+          `^${bucket}/iam-key-audit/${TOOLING_ACCOUNT}/\\d{4}/\\d{2}/\\d{2}/[0-9TZ.]+-(account|users)\\.(json|csv)$`,
+        ),
+      );
+    }
     const secretsRead = world.aws.calls
       .filter((c) => c.action === 'GetSecretValue')
       .map((c) => c.input.SecretId);
@@ -134,6 +146,15 @@ describe('every call of the single-account function is granted by its synthesize
 
   it('needs every statement of its role: removing one denies a call', async () => {
     expect(await statementsEachNeeded(world)).toEqual([]);
+  });
+
+  it('writes the full report through its s3:PutObject statement alone: without it, every write is denied', async () => {
+    const statements = world.functionRole.policies.flatMap((p) => p.policy.Statement);
+    const index = statements.findIndex((s) => s.Sid === 'WriteAuditReports');
+    expect(index).toBeGreaterThanOrEqual(0);
+    const denied = await world.deniedCalls(withoutStatement(world.functionRole.policies, index));
+    expect(denied).toHaveLength(world.aws.objects.size);
+    expect(denied.every((d) => d.startsWith('s3:PutObject arn:aws:s3:::'))).toBe(true);
   });
 });
 
@@ -184,10 +205,25 @@ describe('every call of the organization-mode function is granted by its synthes
         'organizations:ListAccounts',
         'sts:AssumeRole',
         'iam:GetCredentialReport',
+        's3:PutObject',
         'sns:Publish',
         'secretsmanager:GetSecretValue',
       ]),
     );
+    // The run's report at the notify step, and the manual re-audit's, each signed by the function's own role.
+    const bucket = auditor.environment.REPORT_BUCKET_NAME;
+    expect(
+      [...world.aws.objects.keys()].map((key) =>
+        key.replace(/\/\d{4}\/\d{2}\/\d{2}\/[0-9TZ.]+-/, '/<time>-'),
+      ),
+    ).toEqual([
+      `${bucket}/iam-key-audit/organization/<time>-e2e-run-1.json`,
+      `${bucket}/iam-key-audit/organization/<time>-e2e-run-1.csv`,
+      `${bucket}/iam-key-audit/${MEMBERS[0]!.accountId}/<time>-users.json`,
+      `${bucket}/iam-key-audit/${MEMBERS[0]!.accountId}/<time>-users.csv`,
+    ]);
+    const writers = new Set(world.aws.calls.filter((c) => c.service === 's3').map((c) => c.principal));
+    expect(writers).toEqual(new Set([world.functionRole.arn]));
     const roles = new Set(world.aws.calls.filter((c) => c.service === 'iam').map((c) => c.principal));
     expect(roles).toEqual(
       new Set(MEMBERS.map((m) => `arn:aws:iam::${m.accountId}:role/IamKeyAuditorReadOnly`)),

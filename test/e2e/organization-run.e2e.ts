@@ -31,7 +31,7 @@ const aslValidator = require('asl-validator') as AslValidator;
 
 const EXCLUDED = '555555555555';
 
-/** alice holds a key too old and never used (one finding: remove it, with both rules); bob is healthy. */
+/** alice holds a key too old and never used (one finding: an unused key is removed, not rotated); bob is healthy. */
 const USERS: MockUser[] = [
   {
     userName: 'alice',

@@ -5,6 +5,7 @@
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -35,6 +36,7 @@ const PAYMENTS_KEY = 'AKIAPAYMENTS00000001';
 const org = mockClient(OrganizationsClient);
 const snsMock = mockClient(SNSClient);
 const secretsMock = mockClient(SecretsManagerClient);
+const s3Mock = mockClient(S3Client);
 const ENV = { ...process.env };
 let db: Dynalite;
 let slack: SlackServer;
@@ -198,5 +200,51 @@ describe('an organization run', () => {
       sns: { status: 'skipped', reason: 'nothing new or resolved since the last audit' },
     });
     expect(slack.requests).toHaveLength(1);
+  });
+});
+
+describe("an organization run's full report", () => {
+  const REPORT = {
+    REPORT_BUCKET_NAME: 'acme-audit-reports',
+    REPORT_KEY_PREFIX: 'iam-key-audit/',
+    REPORT_BUCKET_REGION: 'eu-west-2',
+    REPORT_BUCKET_OWNER: '999999999999',
+  };
+  const KEY = /^iam-key-audit\/organization\/\d{4}\/\d{2}\/\d{2}\/[0-9TZ.]+-run-report\.(json|csv)$/;
+
+  beforeEach(() => {
+    s3Mock.reset();
+    s3Mock.on(PutObjectCommand).resolves({ ETag: '"etag"' });
+  });
+
+  it('is written once, by the notify step, under organization/, and linked from the digest', async () => {
+    environment(REPORT);
+
+    const result = (await organizationRun('run-report')) as { fullReport: { status: string } };
+
+    const puts = s3Mock.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+    expect(puts.map((input) => input.Key)).toEqual([expect.stringMatching(KEY), expect.stringMatching(KEY)]);
+    expect(puts.map((input) => input.Key!.split('.').pop())).toEqual(['json', 'csv']);
+    const written = JSON.parse(puts[0]!.Body as string) as {
+      runId: string;
+      accounts: { accountId: string }[];
+    };
+    expect(written.runId).toBe('run-report');
+    expect(written.accounts.map((a) => a.accountId).sort()).toEqual(ACCOUNTS.map((a) => a.Id));
+    expect(puts[1]!.Body).toContain('AKIADEPLOY0000000001');
+    expect(result.fullReport.status).toBe('written');
+    expect(JSON.stringify(slack.requests)).toContain('|open in the S3 console>');
+  });
+
+  it('that cannot be written: the digest says so and is sent, then the step fails', async () => {
+    environment(REPORT);
+    s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+
+    await expect(organizationRun('run-report')).rejects.toThrow(
+      /^the organization digest was sent, but could not write the audit report to s3:\/\/acme-audit-reports\/iam-key-audit\/organization\/.*AccessDenied/,
+    );
+    expect(slack.requests).toHaveLength(1);
+    expect(JSON.stringify(slack.requests)).toContain("The run's full report could not be written this time");
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
   });
 });

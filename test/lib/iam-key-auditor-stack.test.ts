@@ -1,4 +1,4 @@
-import { Duration, Validations, type CfnResource } from 'aws-cdk-lib';
+import { Duration, Validations, type CfnElement, type CfnResource } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks, NagRuleCompliance, rules } from 'cdk-nag';
@@ -45,6 +45,17 @@ const DOCUMENTED_STAGES = stagesWith(
   ),
 );
 const EMAIL = 'platform-team@example.com';
+
+/** The logical id of the report bucket the stack created. */
+function reportBucketId(stack: IamKeyAuditorStack): string {
+  return stack.getLogicalId(stack.reportBucket!.bucket.node.defaultChild as CfnElement);
+}
+
+/** The function's environment variables. */
+function environmentOf(template: Template): Record<string, unknown> {
+  const [, fn] = onlyResource(template, 'AWS::Lambda::Function');
+  return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+}
 
 const IAM_WRITE_ACTION =
   /^iam:(Create|Delete|Update|Put|Attach|Detach|Add|Remove|Tag|Untag|Set|Upload|Change|Enable|Deactivate|Reset|Resync|Pass)/;
@@ -201,7 +212,7 @@ describe('IamKeyAuditorStack', () => {
       expect(statement.Resource).toBe('*');
     });
 
-    it('grants nothing else but its log group, its topic, its webhook secret and its state table', () => {
+    it('grants nothing else but its log group, its topic, its webhook secret, its state table and its report objects', () => {
       const { template } = synth();
       const [logGroupId] = onlyResource(template, 'AWS::Logs::LogGroup');
       const [topicId] = onlyResource(template, 'AWS::SNS::Topic');
@@ -217,12 +228,17 @@ describe('IamKeyAuditorStack', () => {
           'dynamodb:UpdateItem',
           'logs:CreateLogStream',
           'logs:PutLogEvents',
+          's3:PutObject',
           'secretsmanager:GetSecretValue',
           'sns:Publish',
         ].sort(),
       );
       const resourceOf = (action: string) =>
         statements.filter((s) => actionsOf(s).includes(action)).map((s) => s.Resource);
+      const [bucketId] = onlyResource(template, 'AWS::S3::Bucket');
+      expect(resourceOf('s3:PutObject')).toEqual([
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/iam-key-audit/*']] },
+      ]);
       expect(resourceOf('sns:Publish')).toEqual([{ Ref: topicId }]);
       expect(resourceOf('secretsmanager:GetSecretValue')).toEqual([{ Ref: secretId }]);
       const [tableId] = onlyResource(template, 'AWS::DynamoDB::Table');
@@ -247,6 +263,107 @@ describe('IamKeyAuditorStack', () => {
         Policies: Match.absent(),
       });
       template.hasResourceProperties('AWS::Lambda::Function', { Role: { 'Fn::GetAtt': [roleId, 'Arn'] } });
+    });
+  });
+
+  describe('full report', () => {
+    const statementsOn = (template: Template, action: string) =>
+      allStatements(template).filter((s) => actionsOf(s).includes(action));
+
+    it('creates the bucket by default and lets the function put objects under the prefix, nothing else in S3', () => {
+      const { stack, template } = synth();
+      const bucketId = reportBucketId(stack);
+      template.resourceCountIs('AWS::S3::Bucket', 1);
+      const s3Statements = allStatements(template).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('s3:')),
+      );
+      expect(s3Statements).toEqual([
+        {
+          Sid: 'WriteAuditReports',
+          Effect: 'Allow',
+          Action: 's3:PutObject',
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/iam-key-audit/*']] },
+        },
+      ]);
+      expect(environmentOf(template)).toMatchObject({
+        REPORT_BUCKET_NAME: { Ref: bucketId },
+        REPORT_KEY_PREFIX: 'iam-key-audit/',
+        REPORT_BUCKET_REGION: { Ref: 'AWS::Region' },
+        REPORT_BUCKET_OWNER: { Ref: 'AWS::AccountId' },
+      });
+      const outputs = Object.values(template.findOutputs('*')).filter((o) =>
+        String(o.Description).startsWith('Where each audit writes its full report'),
+      );
+      expect(outputs.map((o) => renderJoin(o.Value))).toEqual([`s3://<${bucketId}>/iam-key-audit/`]);
+    });
+
+    it('writes no report with report: false: no bucket, no S3 grant, no REPORT_ variable', () => {
+      const { stack, template } = synth({ report: false });
+      expect(stack.reportBucket).toBeUndefined();
+      template.resourceCountIs('AWS::S3::Bucket', 0);
+      template.resourceCountIs('AWS::S3::BucketPolicy', 0);
+      expect(
+        allStatements(template)
+          .flatMap(actionsOf)
+          .filter((a) => a.startsWith('s3:')),
+      ).toEqual([]);
+      expect(Object.keys(environmentOf(template)).filter((name) => name.startsWith('REPORT_'))).toEqual([]);
+    });
+
+    it('imports a named bucket: no bucket created, the grant on its objects under the prefix only', () => {
+      const { template } = synth({
+        report: { bucketName: 'audit-evidence', keyPrefix: 'iam/daily/', account: '444455556666' },
+      });
+      template.resourceCountIs('AWS::S3::Bucket', 0);
+      template.resourceCountIs('AWS::S3::BucketPolicy', 0);
+      const [statement, ...others] = statementsOn(template, 's3:PutObject');
+      expect(others).toEqual([]);
+      expect(actionsOf(statement!)).toEqual(['s3:PutObject']);
+      expect(renderJoin(statement!.Resource)).toBe('arn:<AWS::Partition>:s3:::audit-evidence/iam/daily/*');
+      expect(environmentOf(template)).toMatchObject({
+        REPORT_BUCKET_NAME: 'audit-evidence',
+        REPORT_KEY_PREFIX: 'iam/daily/',
+        REPORT_BUCKET_OWNER: '444455556666',
+      });
+    });
+
+    it("grants the write to the function's own role in organization mode too (member roles only read IAM)", () => {
+      const { stack, template } = synth({
+        organization: {
+          organizationId: 'o-abcdefghij',
+          externalId: 'iam-key-auditor-test',
+          managementAccountId: '111111111111',
+        },
+      });
+      const [statement] = statementsOn(template, 's3:PutObject');
+      expect(statement).toBeDefined();
+      const policies = template.findResources('AWS::IAM::Policy');
+      const holding = Object.values(policies).filter((p) =>
+        JSON.stringify(p.Properties.PolicyDocument).includes('s3:PutObject'),
+      );
+      expect(holding.map((p) => p.Properties.Roles)).toEqual([
+        [{ Ref: stack.getLogicalId(stack.auditFunction.role.node.defaultChild as CfnElement) }],
+      ]);
+    });
+
+    it.each<[string, IamKeyAuditorStackProps['report'], RegExp]>([
+      [
+        'an upper-case bucket name',
+        { bucketName: 'Audit-Evidence' },
+        /^IamKeyAuditor-test: invalid report: bucketName must be an S3 bucket name .*; got "Audit-Evidence"/,
+      ],
+      [
+        'a prefix with a wildcard',
+        { keyPrefix: 'reports/*/' },
+        /^IamKeyAuditor-test: invalid report: keyPrefix must be .*; got "reports\/\*\/"/,
+      ],
+      [
+        'a retention of zero days',
+        { retentionDays: 0 },
+        /^IamKeyAuditor-test: invalid report: retentionDays must be a whole number of days from 1 to 36500; got 0/,
+      ],
+    ])('rejects %s', (_name, report, message) => {
+      expect(() => synth({ report })).toThrow(message);
     });
   });
 
@@ -387,14 +504,19 @@ describe('IamKeyAuditorStack', () => {
       ]);
     });
 
-    it('acknowledges only four findings, each on the one resource it concerns', () => {
+    it('acknowledges only six findings, each on the one resource it concerns', () => {
       const { stack } = synth();
       expect(acknowledgements(stack)).toEqual([
         { path: `${STACK_ID}/Notifications/Topic`, ids: ['AwsSolutions-SNS2'] },
         { path: `${STACK_ID}/Notifications/SlackWebhookUrl`, ids: ['AwsSolutions-SMG4'] },
         // The scheduled audit (id `Default`, left out of logical ids) holds the function.
         { path: `${STACK_ID}/Default/Audit/Role/DefaultPolicy`, ids: ['AwsSolutions-IAM5[Resource::*]'] },
+        {
+          path: `${STACK_ID}/Default/Audit/Role/DefaultPolicy`,
+          ids: [`AwsSolutions-IAM5[Resource::<${reportBucketId(stack)}.Arn>/iam-key-audit/*]`],
+        },
         { path: `${STACK_ID}/Default/Audit/Function/Resource`, ids: ['AwsSolutions-L1'] },
+        { path: `${STACK_ID}/Report/Bucket`, ids: ['AwsSolutions-S1'] },
       ]);
     });
 
@@ -402,7 +524,10 @@ describe('IamKeyAuditorStack', () => {
       const { stack } = synth();
       const policy = stack.auditFunction.role.node.findChild('DefaultPolicy').node.findChild('Resource');
       const fn = stack.auditFunction.function.node.findChild('Resource');
-      expect(rules.iam.IAMNoWildcardPermissions(policy as CfnResource)).toEqual(['Resource::*']);
+      expect(rules.iam.IAMNoWildcardPermissions(policy as CfnResource)).toEqual([
+        'Resource::*',
+        `Resource::<${reportBucketId(stack)}.Arn>/iam-key-audit/*`,
+      ]);
       expect(rules.lambda.LambdaLatestVersion(fn as CfnResource)).toBe(NagRuleCompliance.NON_COMPLIANT);
     });
   });

@@ -698,6 +698,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
       const { stack, template } = synthOrg();
       const [stateMachineId] = onlyResource(template, 'AWS::StepFunctions::StateMachine');
       const [functionId] = onlyResource(template, 'AWS::Lambda::Function');
+      const [bucketId] = onlyResource(template, 'AWS::S3::Bucket');
       const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${stateMachineId}"}]}]}`;
       const machine = `${STACK_ID}/Organization/StateMachine`;
       expect(acknowledgements(stack)).toEqual([
@@ -707,6 +708,10 @@ describe('IamKeyAuditorStack in organization mode', () => {
           path: `${STACK_ID}/Default/Audit/Role/DefaultPolicy`,
           ids: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/IamKeyAuditorReadOnly]'],
         },
+        {
+          path: `${STACK_ID}/Default/Audit/Role/DefaultPolicy`,
+          ids: [`AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/iam-key-audit/*]`],
+        },
         { path: `${STACK_ID}/Default/Audit/Function/Resource`, ids: ['AwsSolutions-L1'] },
         { path: `${machine}/Role/DefaultPolicy`, ids: ['AwsSolutions-IAM5[Resource::*]'] },
         {
@@ -715,12 +720,14 @@ describe('IamKeyAuditorStack in organization mode', () => {
         },
         { path: `${machine}/DistributedMapPolicy`, ids: [`AwsSolutions-IAM5[Resource::${executions}:*]`] },
         { path: `${machine}/DistributedMapPolicy`, ids: [`AwsSolutions-IAM5[Resource::${executions}/*:*]`] },
+        { path: `${STACK_ID}/Report/Bucket`, ids: ['AwsSolutions-S1'] },
       ]);
       const policy = (path: string) =>
         path.split('/').reduce<IConstruct>((scope, id) => scope.node.findChild(id), stack).node
           .defaultChild as CfnResource;
       expect(rules.iam.IAMNoWildcardPermissions(policy('Default/Audit/Role/DefaultPolicy'))).toEqual([
         'Resource::arn:<AWS::Partition>:iam::*:role/IamKeyAuditorReadOnly',
+        `Resource::<${bucketId}.Arn>/iam-key-audit/*`,
       ]);
       expect(
         rules.iam.IAMNoWildcardPermissions(policy('Organization/StateMachine/Role/DefaultPolicy')),

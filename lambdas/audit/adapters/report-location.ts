@@ -67,9 +67,15 @@ export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 /** A Step Functions execution name, as the organization run uses for its run id. */
 const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
+/** The folder, in place of an account id, of an organization run's reports. */
+export const ORGANIZATION_REPORT_FOLDER = 'organization';
+
 /** What one report's objects are named after. */
 export interface ReportObjectName {
-  /** The audited account (12 digits). */
+  /**
+   * The audited account (12 digits), or {@link ORGANIZATION_REPORT_FOLDER} for an organization run's report (every
+   * account's results, written by the run's notify step).
+   */
   accountId: string;
   /** When the audit ran, ISO 8601 (`report.auditedAt`). */
   auditedAt: string;
@@ -86,7 +92,7 @@ export interface ReportKeys {
 }
 
 /**
- * `<prefix><account>/<YYYY>/<MM>/<DD>/<time>-<run id or scope>.json|.csv`, the time the audit's in ISO 8601 basic
+ * `<prefix><account or "organization">/<YYYY>/<MM>/<DD>/<time>-<run id or scope>.json|.csv`, the time the audit's in ISO 8601 basic
  * format in UTC (`20261129T101938.123Z`): keys sort by account, then time, a day is one folder in the console, one
  * run writes its own keys, and no key holds a character S3 advises against (no colon). Throws an `Error` naming
  * the bad value when a part is not what it should be.
@@ -94,8 +100,10 @@ export interface ReportKeys {
 export function reportKeys(prefix: string, name: ReportObjectName): ReportKeys {
   const prefixProblem = keyPrefixProblem(prefix);
   if (prefixProblem) throw new Error(`invalid key prefix ${JSON.stringify(prefix)}: ${prefixProblem}`);
-  if (!ACCOUNT_ID_PATTERN.test(name.accountId)) {
-    throw new Error(`invalid account id ${JSON.stringify(name.accountId)}: it must be 12 digits`);
+  if (!ACCOUNT_ID_PATTERN.test(name.accountId) && name.accountId !== ORGANIZATION_REPORT_FOLDER) {
+    throw new Error(
+      `invalid account id ${JSON.stringify(name.accountId)}: it must be 12 digits (or "${ORGANIZATION_REPORT_FOLDER}")`,
+    );
   }
   const time = new Date(name.auditedAt);
   if (!/^\d{4}-\d{2}-\d{2}T/.test(name.auditedAt) || Number.isNaN(time.getTime())) {

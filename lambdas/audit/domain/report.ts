@@ -50,9 +50,32 @@ export interface AuditReport {
   changes?: AuditChanges;
   /** Per channel: sent, skipped or failed. Set once the notifications have been attempted. */
   notifications?: NotificationResults;
+  /** Where the full report (JSON and CSV) was written, or why not. Set before the notifications are planned. */
+  fullReport?: FullReportResult;
   /** Present only when the audit stopped before covering every user (it neared the Lambda timeout). */
   incomplete?: IncompleteAudit;
 }
+
+/** One object of the full report in S3. */
+export interface FullReportObject {
+  bucket: string;
+  key: string;
+  /** `s3://bucket/key`, for the AWS CLI. */
+  s3Uri: string;
+  /** The object's page in the S3 console (absent in a partition without a public console). */
+  consoleUrl?: string;
+  /** The object's version, in a versioned bucket. */
+  versionId?: string;
+}
+
+/**
+ * The full report of an audit: `written` (where its JSON and CSV are), `failed` (why not: the digest says it could
+ * not be written, the invocation ends in an error after delivery), or `skipped` (a dry run, or no bucket).
+ */
+export type FullReportResult =
+  | { status: 'written'; json: FullReportObject; csv: FullReportObject }
+  | { status: 'failed'; reason: string }
+  | { status: 'skipped'; reason: string };
 
 /** What an audit that stopped early did not cover. */
 export interface IncompleteAudit {

@@ -7,6 +7,10 @@
  * lease and writes what the audit saw (never "alerted"); the notify step holds the organization's lease, sends
  * what is pending and the organization digest through the outbox, and marks each account's findings alerted on a
  * channel only once that channel accepted the digest. Team routes and the notify mode apply as in single mode.
+ *
+ * The full report: the notify step writes the run's, once (`<prefix>organization/<date>/<time>-<run id>`: every
+ * account, failed ones too, with the findings each account's result keeps), with the function's own credentials,
+ * before the digest that links to it. The audit step writes none.
  */
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -14,7 +18,10 @@ import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { AwsClients } from '../adapters/aws-clients';
 import { IamGateway } from '../adapters/iam';
 import type { AuditConfig } from '../config';
+import { ORGANIZATION_REPORT_FOLDER } from '../adapters/report-location';
 import type { NotificationResults } from '../domain/notification';
+import type { FullReportResult } from '../domain/report';
+import { buildOrganizationCsv } from '../present/csv';
 import { audit, type AuditOutcome } from '../engine';
 import { saveKeyIndex, type KeyIndexPort } from '../adapters/key-index-store';
 import { planOrganization, slackNotConfigured, type Channels } from '../notify';
@@ -23,11 +30,14 @@ import {
   isBusy,
   notifyOptionsOf,
   ORGANIZATION_SCOPE,
+  reportNotifyOptions,
   withLease,
+  writeFullReport,
   type Busy,
   type DeliveryOutcome,
   type DeliveryPort,
   type PipelineDeps,
+  type ReportPort,
   type RunContext,
 } from '../pipeline';
 import { trackChanges, type StatePort } from '../track-changes';
@@ -53,6 +63,8 @@ export interface OrganizationDeps {
   delivery?: DeliveryPort;
   /** The key index (issue 15): loaded before each account's audit, saved after its state is committed. */
   keyIndex?: KeyIndexPort;
+  /** Where the run's full report goes (with the function's own credentials); absent when it is off. */
+  reports?: ReportPort;
   channels: Channels;
   /** The audit function's name, for the re-audit commands the digest prints. */
   functionName?: string;
@@ -138,6 +150,7 @@ function pipelineOf(deps: OrganizationDeps): PipelineDeps {
     channels: deps.channels,
     ...(deps.state ? { state: deps.state } : {}),
     ...(deps.delivery ? { delivery: deps.delivery } : {}),
+    ...(deps.reports ? { reports: deps.reports } : {}),
     escalationDays: config.escalationDays,
     notify: notifyOptionsOf(config, deps.functionName),
     ...(deps.warn ? { warn: deps.warn } : {}),
@@ -231,7 +244,13 @@ export async function notifyStep(
   now: Date,
   context: RunContext = defaultContext(now),
 ): Promise<
-  { report: OrganizationReport; notifications: NotificationResults; delivery: DeliveryOutcome } | Busy
+  | {
+      report: OrganizationReport;
+      notifications: NotificationResults;
+      delivery: DeliveryOutcome;
+      fullReport: FullReportResult;
+    }
+  | Busy
 > {
   return withLease(
     deps.delivery,
@@ -241,14 +260,20 @@ export async function notifyStep(
       const [accounts, results] = await Promise.all([listAccounts(deps), deps.runs.list(runId)]);
       const report = buildOrganizationReport(runId, now, accounts, results);
       const pipeline = pipelineOf(deps);
+      const fullReport = await writeFullReport(
+        deps.reports,
+        { accountId: ORGANIZATION_REPORT_FOLDER, auditedAt: report.auditedAt, runId, scope: 'account' },
+        () => ({ json: `${JSON.stringify(report, null, 2)}\n`, csv: buildOrganizationCsv(report) }),
+      );
       const planned = planOrganization(report, deps.channels, {
         ...pipeline.notify,
+        ...reportNotifyOptions(fullReport),
         dryRun: false,
         now,
         slackNotConfigured: await slackNotConfigured(deps.channels, pipeline.notify.teams),
       });
       const delivery = await deliverAndCommit(ORGANIZATION_SCOPE, planned, pipeline, context);
-      return { report, notifications: delivery.notifications, delivery };
+      return { report, notifications: delivery.notifications, delivery, fullReport };
     },
     false,
     deps.warn,

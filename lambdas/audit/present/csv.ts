@@ -3,6 +3,7 @@
  * findings too (marked), spreadsheet-friendly: RFC 4180 quoting, CRLF line ends, and a cell that a spreadsheet
  * would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) prefixed with `'`. Pure.
  */
+import type { OrganizationReport } from '../domain/organization';
 import type { AuditReport } from '../domain/report';
 import type { ExemptedFinding, Finding } from '../domain/types';
 import { STEP_LABEL, actionParts } from './action';
@@ -43,7 +44,11 @@ export function csvCell(value: string | number | boolean | null | undefined): st
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-function row(report: AuditReport, finding: Finding, exempted: ExemptedFinding | null): string {
+function row(
+  report: Pick<AuditReport, 'accountId'>,
+  finding: Finding,
+  exempted: ExemptedFinding | null,
+): string {
   const keys = finding.keys ?? [];
   const join = (values: (string | number | null)[]) => values.map((v) => v ?? '').join(' / ');
   const cells: Record<(typeof CSV_COLUMNS)[number], string | number | boolean | null | undefined> = {
@@ -87,6 +92,19 @@ export function buildCsv(report: AuditReport): string {
     CSV_COLUMNS.join(','),
     ...report.findings.map((f) => row(report, f, null)),
     ...report.exempted.map((f) => row(report, f, f)),
+  ];
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * An organization run's report as CSV: the same columns, a row per finding each account's result keeps (its most
+ * severe, at most `MAX_FINDINGS_PER_ACCOUNT`; the JSON counts the rest in `findingsOmitted`), accounts in the
+ * report's order. Exempted findings are counted per account in the JSON, not listed.
+ */
+export function buildOrganizationCsv(report: OrganizationReport): string {
+  const lines = [
+    CSV_COLUMNS.join(','),
+    ...report.accounts.flatMap((account) => account.findings.map((f) => row(account, f, null))),
   ];
   return `${lines.join('\r\n')}\r\n`;
 }

@@ -8,7 +8,7 @@
  * Also here, shared with `org-sns.ts`: how accounts are ranked and the command that re-audits one.
  */
 import { compareText, count, plural, SEVERITY_RANK } from './text';
-import { fullFinding } from './slack';
+import { fullFinding, runbookLink } from './slack';
 import { pageSuffix } from './text';
 import { compareForAttention, DEFAULT_MAX_FINDING_LINES } from './view';
 import type { AccountResult, OrganizationReport } from '../domain/organization';
@@ -35,6 +35,20 @@ export interface OrganizationDigestOptions {
   functionName?: string;
   /** New and escalated findings shown at most, across accounts; default 50. */
   maxFindingLines?: number;
+  /** Where the run's full report is (an S3 console URL); a line links to it when given. */
+  reportLocation?: string;
+  /** The run's full report could not be written: a line says so. */
+  reportFailed?: boolean;
+}
+
+/** The line about the run's full report, or null when there is none to tell of. */
+function fullReportText(options: OrganizationDigestOptions): string | null {
+  if (options.reportLocation) {
+    return `:page_facing_up: Full report of the run (JSON and CSV): ${runbookLink(options.reportLocation, 'open in the S3 console')}`;
+  }
+  return options.reportFailed
+    ? ":warning: The run's full report could not be written this time (the audit function's log says why)."
+    : null;
 }
 
 /** The header of every message of the digest. */
@@ -254,6 +268,8 @@ export function buildOrganizationDigest(
   const packer = new MessagePacker();
   packer.addFixed(section(summaryText(report)));
   packer.addFixed(runContext(report));
+  const fullReport = fullReportText(options);
+  if (fullReport) packer.addFixed(section(fullReport));
   const exempted = exemptedText(report);
   if (exempted) packer.addFixed(section(exempted));
   if (report.accounts.length === 0) packer.addFixed(section(':warning: *No account was audited.*'));
@@ -299,7 +315,7 @@ export function buildOrganizationDigest(
     packer.addItem(
       'fresh-more',
       null,
-      `:heavy_plus_sign: *and ${count(fresh.length - shown.length)} more*: in each account's report.`,
+      `:heavy_plus_sign: *and ${count(fresh.length - shown.length)} more*: in ${options.reportLocation ? runbookLink(options.reportLocation, 'the full report') : "each account's report"}.`,
     );
   }
   const incomplete = withFindings.filter((a) => (a.incomplete?.usersNotAudited ?? 0) > 0);

@@ -40,6 +40,7 @@ import {
   attribute,
   escapedBytes,
   findingBlock,
+  fullReportLine,
   oneLine,
   printableAscii,
   publishSizeBytes,
@@ -198,7 +199,7 @@ function buildAttributes(
 // ---------------------------------------------------------------------------------------------------------
 // Text
 
-function headerText(report: OrganizationReport, rules: RuleCount[]): string {
+function headerText(report: OrganizationReport, rules: RuleCount[], reportLine: string | null): string {
   const { summary } = report;
   const severities = severitiesText(summary.bySeverity);
   const lines = [
@@ -206,6 +207,7 @@ function headerText(report: OrganizationReport, rules: RuleCount[]): string {
     `Accounts: ${count(summary.accounts)} (${count(summary.accountsAudited)} audited, ${count(summary.accountsFailed)} failed)`,
     `Scanned ${plural(summary.usersScanned, 'user')} and ${plural(summary.keysScanned, 'key')}: ` +
       (summary.findings ? `${plural(summary.findings, 'finding')} (${severities}).` : 'no findings.'),
+    ...(reportLine ? [reportLine] : []),
   ];
   const exemptedIn = report.accounts.filter((a) => a.exempted > 0);
   if (exemptedIn.length) {
@@ -432,6 +434,7 @@ class OrganizationMessageBuilder {
     private readonly report: OrganizationReport,
     private readonly functionName: string,
     notices: readonly string[] = [],
+    reportLine: string | null = null,
   ) {
     const failed = report.accounts.filter((a) => a.status === 'failed');
     const withFindings = report.accounts.filter((a) => a.status !== 'failed' && accountHasFindings(a));
@@ -440,7 +443,7 @@ class OrganizationMessageBuilder {
     this.accounts = order.map(ranked);
     this.steps = new MeasuredSteps(this.accounts, functionName);
     this.rules = ruleCounts(report);
-    this.header = [headerText(report, this.rules), ...notices.map(oneLine)].join('\n\n');
+    this.header = [headerText(report, this.rules, reportLine), ...notices.map(oneLine)].join('\n\n');
     const concerned = order.filter((a) => a.status === 'failed' || accountHasFindings(a));
     this.overview = concerned.map(overviewLine);
     this.concerned = concerned.map((a) => a.accountId);
@@ -554,6 +557,7 @@ export function buildOrganizationSnsMessage(
     report,
     oneLine(options.functionName ?? DEFAULT_FUNCTION_NAME),
     options.notices,
+    fullReportLine(options),
   );
   const base = publishSizeBytes(builder.build(0, 0));
   if (base > maxBytes) {

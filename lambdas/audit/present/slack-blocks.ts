@@ -60,6 +60,8 @@ export interface SlackDigestOptions {
   maxFindingLines?: number;
   /** Where the full report is; a line links to it when given. */
   reportLocation?: string;
+  /** The full report could not be written this time: a line says so. */
+  reportFailed?: boolean;
 }
 
 /** Slack: "You can include up to 50 blocks in each message" (Block Kit blocks reference). */

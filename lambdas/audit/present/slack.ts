@@ -221,8 +221,11 @@ function severitiesText(view: AccountView): string {
 }
 
 function reportLine(view: AccountView): string {
-  return view.reportLocation
-    ? `:page_facing_up: Full report (JSON and CSV): ${runbookLink(view.reportLocation, 'open in the S3 console')}`
+  if (view.reportLocation) {
+    return `:page_facing_up: Full report (JSON and CSV): ${runbookLink(view.reportLocation, 'open in the S3 console')}`;
+  }
+  return view.reportFailed
+    ? ":warning: The full report could not be written this time (the audit function's log says why)."
     : '';
 }
 
@@ -330,6 +333,7 @@ export function buildSlackDigest(report: AuditReport, options: SlackDigestOption
     ...(options.audience ? { audience: options.audience } : {}),
     ...(options.maxFindingLines !== undefined ? { maxFindingLines: options.maxFindingLines } : {}),
     ...(options.reportLocation ? { reportLocation: options.reportLocation } : {}),
+    ...(options.reportFailed ? { reportFailed: true } : {}),
   });
   if (nothingToTell(view)) return options.clean === 'silent' ? [] : [healthyMessage(view)];
   const mentions = options.mentions ?? {};

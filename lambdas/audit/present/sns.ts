@@ -140,6 +140,23 @@ export interface SnsMessageOptions {
   functionName?: string;
   /** Lines said under the header, e.g. that Slack is not configured yet (`notify.ts`). */
   notices?: readonly string[];
+  /** Where the full report is (its S3 console URL): the text names it. */
+  reportLocation?: string;
+  /** The full report could not be written this time: the text says so. */
+  reportFailed?: boolean;
+}
+
+/** The text's line about the full report: where it is, that it could not be written, or null when it is off. */
+export function fullReportLine(
+  options: Pick<SnsMessageOptions, 'reportLocation' | 'reportFailed'>,
+): string | null {
+  if (options.reportLocation) {
+    return `Full report (every finding, CSV; the JSON is beside it): ${oneLine(options.reportLocation)}`;
+  }
+  if (options.reportFailed) {
+    return "Full report: could not be written this time (the audit function's log says why).";
+  }
+  return null;
 }
 
 const ROTATION_STEP_TEXT: Record<RotationStep, string> = {
@@ -335,7 +352,7 @@ function resolvedLine(resolved: ResolvedFinding): string {
 }
 
 /** The header: account, scope, source, state, counts by severity, changes and rule, exempted, users not found. */
-function headerText(report: AuditReport, rules: RuleCount[]): string {
+function headerText(report: AuditReport, rules: RuleCount[], reportLine: string | null): string {
   const { summary } = report;
   const lines = [
     `IAM access key audit of ${oneLine(accountText(report))}, ${oneLine(scopeText(report))}, at ${report.auditedAt}`,
@@ -352,6 +369,7 @@ function headerText(report: AuditReport, rules: RuleCount[]): string {
   ];
   const changes = changesText(report);
   if (changes) lines.push(changes);
+  if (reportLine) lines.push(reportLine);
   const exempted = exemptedText(report);
   if (exempted) {
     lines.push(
@@ -375,15 +393,24 @@ function headerText(report: AuditReport, rules: RuleCount[]): string {
   return lines.join('\n');
 }
 
-function omittedText(report: AuditReport, included: number, omitted: number, functionName: string): string {
+function omittedText(
+  report: AuditReport,
+  included: number,
+  omitted: number,
+  functionName: string,
+  reportLocation: string | undefined,
+): string {
   const payload = JSON.stringify({ dryRun: true, now: report.auditedAt });
   const which = report.changes
     ? `${count(included)} of ${count(report.summary.findings)} findings (the new ones first, then the most severe)`
     : `the ${count(included)} most severe of ${count(report.summary.findings)} findings`;
-  return [
+  const head =
     `This message lists ${which}: ` +
-      `${count(omitted)} ${omitted === 1 ? 'is' : 'are'} left out to fit SNS's 256 KiB message limit ` +
-      `(the JSON report in this message lists the same ${count(included)}).`,
+    `${count(omitted)} ${omitted === 1 ? 'is' : 'are'} left out to fit SNS's 256 KiB message limit ` +
+    `(the JSON report in this message lists the same ${count(included)}).`;
+  if (reportLocation) return `${head}\nEvery finding is in the full report: ${oneLine(reportLocation)}`;
+  return [
+    head,
     "The full report is the audit Lambda's return value. Run the audit again as a dry run (it sends no notifications):",
     `  aws lambda invoke --function-name ${functionName} --cli-binary-format raw-in-base64-out --payload '${payload}' report.json`,
     `or run the CLI with your credentials: npm run audit -- --json --now ${report.auditedAt}`,
@@ -508,9 +535,12 @@ class MessageBuilder {
     private readonly report: AuditReport,
     private readonly functionName: string,
     notices: readonly string[] = [],
+    private readonly fullReport: Pick<SnsMessageOptions, 'reportLocation' | 'reportFailed'> = {},
   ) {
     this.rules = ruleCounts(report);
-    this.header = [headerText(report, this.rules), ...notices.map(oneLine)].join('\n\n');
+    this.header = [headerText(report, this.rules, fullReportLine(fullReport)), ...notices.map(oneLine)].join(
+      '\n\n',
+    );
     // With changes, the new findings come first; each part keeps the report's order (most severe first).
     const all = indices(report.findings.length);
     const order = report.changes
@@ -580,7 +610,9 @@ class MessageBuilder {
     const exempted = this.exempted.first(lists.exempted);
     const text = [
       this.header,
-      ...(omitted > 0 ? [omittedText(report, included, omitted, this.functionName)] : []),
+      ...(omitted > 0
+        ? [omittedText(report, included, omitted, this.functionName, this.fullReport.reportLocation)]
+        : []),
       ...this.bodyText(findings, resolved),
     ].join('\n\n');
     const exemptedOmitted = this.exempted.length - exempted.length;
@@ -664,6 +696,7 @@ export function buildSnsMessage(report: AuditReport, options: SnsMessageOptions 
     report,
     oneLine(options.functionName ?? '<audit function name>'),
     options.notices,
+    options,
   );
   const empty: ListCounts = { resolved: 0, exempted: 0 };
   const base = publishSizeBytes(builder.build(0, empty));

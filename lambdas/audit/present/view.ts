@@ -27,6 +27,8 @@ export interface ViewOptions {
   maxFindingLines?: number;
   /** Where the full report is (an S3 console URL); rendered when present. */
   reportLocation?: string;
+  /** The full report could not be written this time; rendered as a warning. */
+  reportFailed?: boolean;
 }
 
 /** Still-open findings that take one step: the action and runbook step are written once for all. */
@@ -77,6 +79,7 @@ export interface AccountView {
   exemptedShown: ExemptedFinding[];
   maxFindingLines: number;
   reportLocation?: string;
+  reportFailed?: boolean;
 }
 
 /** A tag names a team in any case (`Platform` is the map's `platform`), as the routing of findings has it. */
@@ -217,6 +220,7 @@ export function buildAccountView(report: AuditReport, options: ViewOptions = {})
     exemptedShown: [...exempted].sort(compareForAttention).slice(0, maxOtherLines),
     maxFindingLines,
     ...(options.reportLocation ? { reportLocation: options.reportLocation } : {}),
+    ...(options.reportFailed ? { reportFailed: true } : {}),
   };
 }
 

@@ -4,7 +4,8 @@
  * answers it from the fakes below by those credentials: STS (AssumeRole with the external id, one set of
  * credentials per assumed role), Organizations (ListAccounts, 20 a page), IAM (one account per set of
  * credentials: the tooling account for the function's own, each member account for its role's), SNS and Secrets
- * Manager. DynamoDB calls go on over the wire to dynalite (`AWS_ENDPOINT_URL_DYNAMODB`).
+ * Manager, and S3 (PutObject: the bucket's owner must be the tooling account, as ExpectedBucketOwner says). DynamoDB
+ * calls go on over the wire to dynalite (`AWS_ENDPOINT_URL_DYNAMODB`).
  *
  * The recording is what the grant check evaluates against the synthesized policies; the fakes refuse what AWS
  * would refuse regardless of the policies (a role that does not exist, a wrong external id, an account outside
@@ -72,6 +73,7 @@ const SERVICES: Record<string, string> = {
   DynamoDBClient: 'dynamodb',
   SNSClient: 'sns',
   SecretsManagerClient: 'secretsmanager',
+  S3Client: 's3',
 };
 
 interface Session {
@@ -95,6 +97,8 @@ type AnyClient = {
 export class FakeAws {
   readonly calls: RecordedCall[] = [];
   readonly published: { TopicArn: string; Subject?: string; Message: string }[] = [];
+  /** The objects put, by `bucket/key`: their body and content type. */
+  readonly objects = new Map<string, { body: string; contentType?: string }>();
   /** IAM calls in progress at once, by member account, and the most seen across accounts. */
   private sessions = new Map<string, Session>();
   private stop: (() => void) | undefined;
@@ -162,6 +166,18 @@ export class FakeAws {
       case 'sns:Publish':
         this.published.push(input as (typeof this.published)[number]);
         return { MessageId: `message-${this.published.length}` };
+      case 's3:PutObject': {
+        // Every bucket belongs to the tooling account; a wrong expected owner is refused, as S3 does.
+        const owner = input.ExpectedBucketOwner;
+        if (owner !== undefined && owner !== this.options.tooling.accountId)
+          throw awsError('AccessDenied', 403);
+        const key = `${String(input.Bucket)}/${String(input.Key)}`;
+        this.objects.set(key, {
+          body: String(input.Body),
+          ...(typeof input.ContentType === 'string' && { contentType: input.ContentType }),
+        });
+        return { ETag: `"etag-${this.objects.size}"`, VersionId: `version-${this.objects.size}` };
+      }
       case 'secretsmanager:GetSecretValue': {
         const value = this.options.secrets?.[input.SecretId as string];
         if (value === undefined) throw awsError('ResourceNotFoundException');

@@ -83,6 +83,13 @@ export function authorizationOf(call: RecordedCall, describe: Describer): Author
       return { ...base, resources: [String(input.TopicArn)] };
     case 'secretsmanager':
       return { ...base, resources: [String(input.SecretId)] };
+    case 's3':
+      // An object's ARN names no account: the bucket's owner is the one ExpectedBucketOwner names.
+      return {
+        ...base,
+        resources: [arn(`s3:::${String(input.Bucket)}/${String(input.Key)}`)],
+        ...(typeof input.ExpectedBucketOwner === 'string' && { resourceAccount: input.ExpectedBucketOwner }),
+      };
     default:
       throw new Error(`no authorization known for ${service}:${action}`);
   }

@@ -63,8 +63,9 @@ export class ResolvedTemplate {
     const props = resource.Properties ?? {};
     const named = Object.entries(props).find(
       ([key, value]) =>
-        /^(TableName|FunctionName|RoleName|LogGroupName|TopicName|Name|StateMachineName)$/.test(key) &&
-        typeof value === 'string',
+        /^(TableName|FunctionName|RoleName|LogGroupName|TopicName|Name|StateMachineName|BucketName)$/.test(
+          key,
+        ) && typeof value === 'string',
     );
     return named ? (named[1] as string) : logicalId.toLowerCase();
   }
@@ -96,6 +97,8 @@ export class ResolvedTemplate {
         return `arn:${p}:kms:${r}:${a}:key/00000000-0000-4000-8000-${logicalId.slice(-12).padStart(12, '0').toLowerCase()}`;
       case 'AWS::StepFunctions::StateMachine':
         return `arn:${p}:states:${r}:${a}:stateMachine:${name}`;
+      case 'AWS::S3::Bucket':
+        return `arn:${p}:s3:::${name}`;
       default:
         throw new Error(`no ARN known for ${Type} (${logicalId})`);
     }

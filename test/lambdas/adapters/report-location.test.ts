@@ -35,6 +35,22 @@ describe('reportKeys', () => {
     expect(new Set(keys).size).toBe(4);
   });
 
+  it("files an organization run's report under organization/, by day, named after the run", () => {
+    const keys = reportKeys('iam-key-audit/', {
+      accountId: 'organization',
+      auditedAt: '2026-11-29T07:04:05.006Z',
+      runId: 'run-42',
+      scope: 'account',
+    });
+    expect(keys).toEqual({
+      json: 'iam-key-audit/organization/2026/11/29/20261129T070405.006Z-run-42.json',
+      csv: 'iam-key-audit/organization/2026/11/29/20261129T070405.006Z-run-42.csv',
+    });
+    expect(() =>
+      reportKeys('', { accountId: 'organizations', auditedAt: '2026-11-29T07:04:05.006Z', scope: 'account' }),
+    ).toThrow('invalid account id "organizations": it must be 12 digits (or "organization")');
+  });
+
   it('holds only characters S3 calls safe, so no key needs escaping', () => {
     const { json, csv } = reportKeys('iam-key-audit/', {
       accountId: ACCOUNT,

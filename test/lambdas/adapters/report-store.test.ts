@@ -273,7 +273,7 @@ describe('ReportStore.save', () => {
       [
         'an account id that is not 12 digits',
         { accountId: '12345' },
-        'invalid account id "12345": it must be 12 digits',
+        'invalid account id "12345": it must be 12 digits (or "organization")',
       ],
       [
         'an audit time that is not ISO 8601',
