@@ -8,7 +8,7 @@ import { CSV_COLUMNS } from '../../lambdas/audit/present/csv';
 import { ConfigError } from '../../lambdas/audit/settings';
 import { accountOf, serveAccount } from '../support/iam-mock';
 import { lambdaContext } from '../support/lambda-context';
-import { startSlackServer, type SlackServer } from '../support/slack-server';
+import { SLACK, startSlackServer, type SlackServer } from '../support/slack-server';
 
 /** The handler of a single-account audit, which returns the report. */
 const handler = (event: unknown) => lambdaHandler(event, lambdaContext()) as Promise<AuditReport>;
@@ -52,7 +52,11 @@ function logged(): string {
 }
 
 beforeAll(async () => {
-  slack = await startSlackServer();
+  // A message Slack accepted is the event (the webhook secret is read earlier, to know Slack is configured).
+  slack = await startSlackServer(() => {
+    events.push('slack');
+    return SLACK.ok;
+  });
 });
 
 afterAll(async () => {
@@ -96,10 +100,7 @@ beforeEach(() => {
     return { MessageId: 'sns-1' };
   });
   secretsMock.reset();
-  secretsMock.on(GetSecretValueCommand).callsFake(() => {
-    events.push('slack');
-    return { SecretString: slack.url };
-  });
+  secretsMock.on(GetSecretValueCommand).resolves({ SecretString: slack.url });
   slack.requests.length = 0;
   slack.setResponses([]);
 });
