@@ -12,6 +12,11 @@ import { incompleteText, sourceText, stateErrorText } from './format';
 import { count, dayOf, oneLine, plainParts, plural, runbookLabel, SEVERITY_LABEL, truncate } from './text';
 import { buildAccountView, type AccountView, type ViewOptions } from './view';
 
+/** Values kept short enough (as in the Slack digest) that no finding line passes 200 characters. */
+const MAX_USER_CHARS = 48;
+const MAX_TEAM_CHARS = 32;
+const MAX_DESCRIPTION_CHARS = 40;
+const MAX_REASON_CHARS = 48;
 const MAX_VALUE = 80;
 const v = (text: string, max = MAX_VALUE) => truncate(oneLine(text), max);
 
@@ -27,8 +32,12 @@ function useText(lastUsed: Finding['lastUsed'], now?: string): string {
   return days === 0 ? 'used today' : `used ${count(days)}d ago`;
 }
 
+const inactive = (status: Finding['status']) => (status === 'Inactive' ? ' inactive' : '');
+
+/** `AKIA… inactive 100d used 40d ago "ci runner"`: a pair's key, its description tag only when there is one. */
 function keyText(key: KeyDetails, now?: string): string {
-  return `${key.accessKeyId}${key.status === 'Inactive' ? ' inactive' : ''} ${ageText(key.ageDays)} ${useText(key.lastUsed, now)}`;
+  const description = key.description ? ` "${v(key.description, MAX_DESCRIPTION_CHARS)}"` : '';
+  return `${key.accessKeyId}${inactive(key.status)} ${ageText(key.ageDays)} ${useText(key.lastUsed, now)}${description}`;
 }
 
 /** One line a finding: who, which key(s), age, last use, owner, and the description tag only when there is one. */
@@ -38,16 +47,29 @@ export function emailFindingLine(finding: Finding, now?: string): string {
   else if (finding.exemption) {
     const e = finding.exemption;
     const where = e.source === 'tag' ? `tag ${v(e.tagKey ?? '', 48)}` : 'stack props';
-    what = `${finding.accessKeyId ? `${finding.accessKeyId} ` : ''}${where}${e.raw !== undefined ? ` = "${v(e.raw)}"` : ` until ${e.until}`}`;
+    const said =
+      e.raw !== undefined
+        ? ` = "${v(e.raw, MAX_REASON_CHARS)}"`
+        : ` until ${e.until} · "${v(e.reason, MAX_REASON_CHARS)}"`;
+    what = `${finding.accessKeyId ? `${finding.accessKeyId} ` : ''}${where}${said}`;
   } else if (finding.rule === 'root-access-key') {
-    what = `root key ${ageText(finding.ageDays)} ${useText(finding.lastUsed, now)}`;
+    what = `root key${inactive(finding.status)} ${ageText(finding.ageDays)} ${useText(finding.lastUsed, now)}`;
   } else {
-    what = `${finding.accessKeyId ?? 'key ?'} ${ageText(finding.ageDays)} ${useText(finding.lastUsed, now)}`;
+    what =
+      `${finding.accessKeyId ?? 'key ?'}${inactive(finding.status)} ${ageText(finding.ageDays)} ` +
+      useText(finding.lastUsed, now);
   }
   const owner =
-    finding.owner === undefined ? '' : finding.owner === null ? ' · no owner' : ` · ${v(finding.owner, 40)}`;
-  const description = finding.description ? ` · "${v(finding.description)}"` : '';
-  return `- ${v(finding.userName, 64)}${finding.sesSmtpUser ? ' [SES SMTP]' : ''} · ${what}${owner}${description}`;
+    finding.owner === undefined
+      ? ''
+      : finding.owner === null
+        ? ' · no owner'
+        : ` · ${v(finding.owner, MAX_TEAM_CHARS)}`;
+  const description = finding.description ? ` · "${v(finding.description, MAX_DESCRIPTION_CHARS)}"` : '';
+  return (
+    `- ${v(finding.userName, MAX_USER_CHARS)}${finding.sesSmtpUser ? ' [SES SMTP]' : ''} · ` +
+    `${what}${owner}${description}`
+  );
 }
 
 function status(finding: Finding): string {
@@ -62,7 +84,7 @@ export function emailActionLine(finding: Finding): string {
 
 function fullFinding(finding: Finding, now: string): string[] {
   return [
-    `${SEVERITY_LABEL[finding.severity]} · ${finding.rule} · ${status(finding)}`,
+    `${SEVERITY_LABEL[finding.severity]} · ${(finding.rules?.length ? finding.rules : [finding.rule]).join(', ')} · ${status(finding)}`,
     emailFindingLine(finding, now),
     emailActionLine(finding),
   ];
@@ -71,7 +93,7 @@ function fullFinding(finding: Finding, now: string): string[] {
 function resolvedLine(resolved: ResolvedFinding): string {
   return [
     `- ${resolved.rule}`,
-    v(resolved.userName, 64),
+    v(resolved.userName, MAX_USER_CHARS),
     ...(resolved.accessKeyId ? [resolved.accessKeyId] : []),
     `first seen ${dayOf(resolved.firstSeenAt)}`,
   ].join(' · ');
@@ -79,16 +101,27 @@ function resolvedLine(resolved: ResolvedFinding): string {
 
 function exemptedLine(finding: ExemptedFinding): string {
   return [
-    `- ${v(finding.userName, 64)}`,
+    `- ${v(finding.userName, MAX_USER_CHARS)}`,
     finding.accessKeyId ?? 'all keys',
     finding.rule,
     `until ${finding.exemption.until}`,
-    `"${v(finding.exemption.reason)}"`,
+    `"${v(finding.exemption.reason, MAX_REASON_CHARS)}"`,
   ].join(' · ');
 }
 
+/** A part's title, after a blank line, in capitals so it stands out in plain text: `RESOLVED (3)`. */
 function heading(title: string): string[] {
-  return ['', title, '-'.repeat(title.length)];
+  return ['', title.toUpperCase()];
+}
+
+/** `2026-11-29 11:49 UTC` */
+const minuteOf = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+
+/** Where the data came from: `Data: credential report of 2026-11-29 11:49 UTC, verified live.` */
+function sourceLine(report: AuditReport): string {
+  return report.source.type === 'credential-report'
+    ? `Data: credential report of ${minuteOf(report.source.generatedAt)}, verified live.`
+    : `Data: ${oneLine(sourceText(report))}.`;
 }
 
 function summaryLines(view: AccountView): string[] {
@@ -101,7 +134,7 @@ function summaryLines(view: AccountView): string[] {
     ? `${v(report.accountAlias, 64)} (${report.accountId})`
     : report.accountId;
   const lines = [
-    `IAM access key audit of ${account}${view.team === null ? '' : ` for team ${v(view.team, 40)}`}, ${report.auditedAt.slice(0, 16).replace('T', ' ')} UTC`,
+    `IAM access key audit of ${account}${view.team === null ? '' : ` for team ${v(view.team, 40)}`}, ${minuteOf(report.auditedAt)}`,
     `${plural(view.findings.length, 'finding')} in ${plural(report.summary.usersScanned, 'user')} and ` +
       `${plural(report.summary.keysScanned, 'key')}${severities ? `: ${severities}` : ''}.`,
   ];
@@ -119,7 +152,7 @@ function summaryLines(view: AccountView): string[] {
     lines.push(`By team: ${teams.join(', ')}${more > 0 ? `, ${plural(more, 'other team')}` : ''}.`);
   }
   if (view.exempted.length) lines.push(`${plural(view.exempted.length, 'finding')} exempted (listed below).`);
-  lines.push(oneLine(sourceText(report)));
+  lines.push(sourceLine(report));
   for (const warning of [stateErrorText(report), incompleteText(report)]) {
     if (warning) lines.push(`WARNING: ${oneLine(truncate(warning, 500))}`);
   }
@@ -156,7 +189,14 @@ export function buildEmailText(report: AuditReport, options: Omit<ViewOptions, '
     if (more > 0) lines.push(`- and ${count(more)} more, in the full report`);
   }
   if (view.groups.length) {
-    const title = view.firstAudit ? 'New: the first audit' : view.tracked ? 'Still open' : 'Findings';
+    // The escalated are still open too, but shown in full above: the title says so, so the counts add up.
+    const title = view.firstAudit
+      ? 'New: the first audit'
+      : !view.tracked
+        ? 'Findings'
+        : view.counts.escalated
+          ? 'Still open, not escalated'
+          : 'Still open';
     lines.push(...heading(`${title} (${count(view.counts.lines)})`));
     view.groups.forEach((group, i) => {
       lines.push(

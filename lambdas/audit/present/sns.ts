@@ -35,7 +35,7 @@
  * full, the resolved in one line each, then those still open one line per key; each finding names its owning team
  * (or "no owner") once owners are resolved.
  */
-import { count, SEVERITY_RANK } from './text';
+import { count, countBySeverity, plural, SEVERITY_RANK } from './text';
 import { compareResolved, newFindingsCount } from './format';
 import { buildEmailText, emailActionLine, emailFindingLine } from './email';
 import type { AuditReport } from '../domain/report';
@@ -180,7 +180,10 @@ function ruleCounts(report: AuditReport): RuleCount[] {
 /** `IAM keys: 3 high, 2 medium in acme-staging (123456789012)`: ASCII, one line, under 100 characters. */
 export function buildSubject(report: AuditReport): string {
   const prefix = `${report.scope.type === 'users' ? 'IAM key re-audit' : 'IAM keys'}${report.incomplete ? ' (incomplete)' : ''}`;
-  const counts = severityCounts(report);
+  // The findings the message alerts (as the text counts them): an expired exemption is alerted once, so on later
+  // days the summary may count one the message does not list.
+  const bySeverity = countBySeverity(report.findings);
+  const counts = SEVERITIES.map((s): [Severity, number] => [s, bySeverity[s]]).filter(([, n]) => n > 0);
   const fresh = report.changes ? ` (${newFindingsCount(report.findings)} new)` : '';
   const resolved = report.changes?.resolved.length ? `, ${report.changes.resolved.length} resolved` : '';
   const head = counts.length
@@ -229,15 +232,38 @@ export function findingBlock(finding: Finding): string {
   return `${emailFindingLine(finding)}\n${emailActionLine(finding)}`;
 }
 
-function omittedText(report: AuditReport, included: number, omitted: number, functionName: string): string {
+/** What the JSON report left out, counted (`findingsOmitted`, `resolvedOmitted`, `exemptedOmitted`). */
+interface JsonOmissions {
+  findings: number;
+  resolved: number;
+  exempted: number;
+}
+
+/**
+ * The note a message carries when its JSON report leaves something out to fit: what, how many, and how to get the
+ * full report. The text above it is bounded by its own cap; this says what machine subscribers miss.
+ */
+function omittedText(
+  report: AuditReport,
+  included: number,
+  omitted: JsonOmissions,
+  functionName: string,
+): string {
   const payload = JSON.stringify({ dryRun: true, now: report.auditedAt });
+  const total = report.findings.length;
   const which = report.changes
-    ? `${count(included)} of ${count(report.summary.findings)} findings (the new ones first, then the most severe)`
-    : `the ${count(included)} most severe of ${count(report.summary.findings)} findings`;
+    ? `${count(included)} of ${plural(total, 'finding')} (the new ones first, then the most severe)`
+    : `the ${count(included)} most severe of ${plural(total, 'finding')}`;
+  const cuts = [
+    ...(omitted.findings ? [`${plural(omitted.findings, 'finding')} (it lists ${which})`] : []),
+    ...(omitted.resolved
+      ? [`${count(omitted.resolved)} of ${count(report.changes?.resolved.length ?? 0)} resolved`]
+      : []),
+    ...(omitted.exempted ? [`${count(omitted.exempted)} of ${count(report.exempted.length)} exempted`] : []),
+  ];
   return [
-    `This message lists ${which}: ` +
-      `${count(omitted)} ${omitted === 1 ? 'is' : 'are'} left out to fit SNS's 256 KiB message limit ` +
-      `(the JSON report in this message lists the same ${count(included)}).`,
+    `The JSON report in this message (for machine subscribers) leaves out ${cuts.join(', ')} to fit SNS's ` +
+      '256 KiB message limit (findingsOmitted, resolvedOmitted, exemptedOmitted).',
     "The full report is the audit Lambda's return value. Run the audit again as a dry run (it sends no notifications):",
     `  aws lambda invoke --function-name ${functionName} --cli-binary-format raw-in-base64-out --payload '${payload}' report.json`,
     `or run the CLI with your credentials: npm run audit -- --json --now ${report.auditedAt}`,
@@ -365,12 +391,15 @@ class MessageBuilder {
     const findings = this.findings.first(included);
     const resolved = this.resolved.first(lists.resolved);
     const exempted = this.exempted.first(lists.exempted);
-    const text = [
-      this.email,
-      ...(omitted > 0 ? [omittedText(report, included, omitted, this.functionName)] : []),
-    ].join('\n\n');
     const exemptedOmitted = this.exempted.length - exempted.length;
     const resolvedOmitted = this.resolved.length - resolved.length;
+    const cut = { findings: omitted, resolved: resolvedOmitted, exempted: exemptedOmitted };
+    const text = [
+      this.email,
+      ...(omitted + resolvedOmitted + exemptedOmitted > 0
+        ? [omittedText(report, included, cut, this.functionName)]
+        : []),
+    ].join('\n\n');
     const changes =
       this.changesHead === null
         ? ''
