@@ -46,7 +46,9 @@ export function emailFindingLine(finding: Finding, now?: string): string {
   if (finding.keys?.length) what = finding.keys.map((k) => keyText(k, now)).join(' + ');
   else if (finding.exemption) {
     const e = finding.exemption;
-    const where = e.source === 'tag' ? `tag ${v(e.tagKey ?? '', 48)}` : 'stack props';
+    const where =
+      (e.source === 'tag' ? `tag ${v(e.tagKey ?? '', 48)}` : 'stack props') +
+      (e.rules?.length ? ` for ${e.rules.join(', ')}` : '');
     const said =
       e.raw !== undefined
         ? ` = "${v(e.raw, MAX_REASON_CHARS)}"`
@@ -133,10 +135,14 @@ function summaryLines(view: AccountView): string[] {
   const account = report.accountAlias
     ? `${v(report.accountAlias, 64)} (${report.accountId})`
     : report.accountId;
+  const warnings = [stateErrorText(report), incompleteText(report)]
+    .filter((w): w is string => w !== null)
+    .map((w) => `WARNING: ${oneLine(truncate(w, 500))}`);
   const lines = [
     `IAM access key audit of ${account}${view.team === null ? '' : ` for team ${v(view.team, 40)}`}, ${minuteOf(report.auditedAt)}`,
     `${plural(view.findings.length, 'finding')} in ${plural(report.summary.usersScanned, 'user')} and ` +
       `${plural(report.summary.keysScanned, 'key')}${severities ? `: ${severities}` : ''}.`,
+    ...warnings,
   ];
   if (view.tracked) {
     lines.push(
@@ -144,7 +150,8 @@ function summaryLines(view: AccountView): string[] {
         `${count(counts.stillOpen)} still open${counts.escalated ? `, ${count(counts.escalated)} escalated` : ''}.`,
     );
   }
-  if (counts.byTeam.length) {
+  // Only once owners are resolved: a finding without `owner` is not known to have no owner.
+  if (counts.byTeam.length && view.findings.some((f) => f.owner !== undefined)) {
     const teams = counts.byTeam
       .slice(0, 8)
       .map(({ team, count: n }) => `${team === null ? 'no owner' : v(team, 40)} ${count(n)}`);
@@ -153,9 +160,6 @@ function summaryLines(view: AccountView): string[] {
   }
   if (view.exempted.length) lines.push(`${plural(view.exempted.length, 'finding')} exempted (listed below).`);
   lines.push(sourceLine(report));
-  for (const warning of [stateErrorText(report), incompleteText(report)]) {
-    if (warning) lines.push(`WARNING: ${oneLine(truncate(warning, 500))}`);
-  }
   if (view.reportLocation) lines.push(`Full report (JSON and CSV): ${view.reportLocation}`);
   return lines;
 }

@@ -243,19 +243,14 @@ interface JsonOmissions {
  * The note a message carries when its JSON report leaves something out to fit: what, how many, and how to get the
  * full report. The text above it is bounded by its own cap; this says what machine subscribers miss.
  */
-function omittedText(
-  report: AuditReport,
-  included: number,
-  omitted: JsonOmissions,
-  functionName: string,
-): string {
+function omittedText(report: AuditReport, omitted: JsonOmissions, functionName: string): string {
   const payload = JSON.stringify({ dryRun: true, now: report.auditedAt });
   const total = report.findings.length;
-  const which = report.changes
-    ? `${count(included)} of ${plural(total, 'finding')} (the new ones first, then the most severe)`
-    : `the ${count(included)} most severe of ${plural(total, 'finding')}`;
+  const kept = report.changes
+    ? 'it keeps the new ones first, then the most severe'
+    : 'it keeps the most severe';
   const cuts = [
-    ...(omitted.findings ? [`${plural(omitted.findings, 'finding')} (it lists ${which})`] : []),
+    ...(omitted.findings ? [`${count(omitted.findings)} of ${plural(total, 'finding')} (${kept})`] : []),
     ...(omitted.resolved
       ? [`${count(omitted.resolved)} of ${count(report.changes?.resolved.length ?? 0)} resolved`]
       : []),
@@ -397,7 +392,7 @@ class MessageBuilder {
     const text = [
       this.email,
       ...(omitted + resolvedOmitted + exemptedOmitted > 0
-        ? [omittedText(report, included, cut, this.functionName)]
+        ? [omittedText(report, cut, this.functionName)]
         : []),
     ].join('\n\n');
     const changes =
