@@ -98,8 +98,8 @@ export interface SnsMessage {
   message: string;
   attributes: SnsAttributes;
   /**
-   * The findings the message lists, most severe first (with `changes`, the new ones first, then those still open),
-   * the text and the JSON report alike.
+   * The findings the JSON report lists, most severe first (with `changes`, the new ones first, then those still
+   * open). The text has its own cap (`maxFindingLines`) and counts the rest.
    */
   findingsIncluded: number;
   /** The findings left out to fit `SNS_MAX_PUBLISH_BYTES`; 0 when the message lists them all. */
@@ -462,9 +462,9 @@ function fitFindings(builder: MessageBuilder, maxBytes: number, lists: ListCount
 }
 
 /**
- * The SNS message of an audit. When everything does not fit `maxBytes`, the message keeps the findings that fit
- * (the report's order; with `changes`, the new ones first) in the text and the JSON report alike, says how many it
- * left out and how to get the full report. The resolved and exempted lists first get a share of the room (an
+ * The SNS message of an audit. The text (`email.ts`) is bounded by its own cap (`maxFindingLines`). When the JSON
+ * report does not fit `maxBytes`, it keeps the findings that fit (the report's order; with `changes`, the new ones
+ * first), and the text says what it left out and how to get the full report. The resolved and exempted lists first get a share of the room (an
  * eighth, a sixteenth), then whatever the findings leave. Each item's size is measured once, and only as far as the
  * limit reaches; the envelope is built a few times at most, so 20,000 findings cost little more than 200.
  */
