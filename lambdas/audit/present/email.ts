@@ -9,7 +9,7 @@ import type { AuditReport } from '../domain/report';
 import type { ExemptedFinding, Finding, KeyDetails, ResolvedFinding } from '../domain/types';
 import { actionParts, STEP_TEXT } from './action';
 import { incompleteText, sourceText, stateErrorText } from './format';
-import { count, dayOf, oneLine, plainParts, plural, runbookLabel, SEVERITY_LABEL, truncate } from './text';
+import { count, dayOf, plainParts, plural, runbookLabel, SEVERITY_LABEL, truncate } from './text';
 import { buildAccountView, type AccountView, type ViewOptions } from './view';
 
 /** Values kept short enough (as in the Slack digest) that no finding line passes 200 characters. */
@@ -18,6 +18,11 @@ const MAX_TEAM_CHARS = 32;
 const MAX_DESCRIPTION_CHARS = 40;
 const MAX_REASON_CHARS = 48;
 const MAX_VALUE = 80;
+/** Plain text on one line: line breaks and every other control character (an ANSI escape too) become a space. */
+function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+}
 const v = (text: string, max = MAX_VALUE) => truncate(oneLine(text), max);
 
 function ageText(days: number | null | undefined): string {

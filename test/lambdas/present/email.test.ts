@@ -169,7 +169,7 @@ describe('lines', () => {
       user({
         userName: 'eve',
         keys: [key({ accessKeyId: 'AKIAEVE0000000000001', createdAt: daysAgo(91), lastUsed: used(2) })],
-        tags: { AKIAEVE0000000000001: 'line one\nINJECTED: line two\r\n\u2028three' },
+        tags: { AKIAEVE0000000000001: 'one\nINJECTED: two\r\n\u2028three\u001b[31m' },
       }),
     ];
     const base = reportOfUsers(users);
@@ -187,10 +187,12 @@ describe('lines', () => {
     };
     const text = buildEmailText(report);
     expect(text).toContain(
-      '- eve · AKIAEVE0000000000001 91d used 2d ago · plat form · "line one INJECTED: line two three"\n',
+      '- eve · AKIAEVE0000000000001 91d used 2d ago · plat form · "one INJECTED: two three [31m"\n',
     );
     expect(text).toContain('- mal lory · AKIAEVE0000000000001 · key-too-old · until 2027-01-31 · "why not"');
     expect(text).not.toMatch(/^(INJECTED|form|lory|not")/m);
+    // eslint-disable-next-line no-control-regex
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
 
   test('the full report is named when there is one', () => {
