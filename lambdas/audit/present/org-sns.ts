@@ -25,7 +25,7 @@
  *   none), so `{"accountId": ["123456789012"]}` also receives the aggregates that concern that account;
  * - `accountsFailed` (Number): how many accounts could not be audited (`{"accountsFailed": [{"numeric": [">", 0]}]}`).
  */
-import { count, plural, SEVERITY_RANK } from './text';
+import { count, plural, runbookLabel, SEVERITY_RANK } from './text';
 import type { AccountResult, OrganizationReport } from '../domain/organization';
 import {
   accountFindingsTotal,
@@ -481,6 +481,14 @@ class OrganizationMessageBuilder {
         clean.push(accountName(account));
       }
     }
+    // Each runbook section the listed findings refer to (`(step 3)`), linked once at the end.
+    const links = [
+      ...new Set(
+        ranks.flatMap((i) => included.get(i)!.map((p) => accounts[i]!.findings[p.finding!]!.runbookUrl)),
+      ),
+    ]
+      .filter((url) => /^https?:\/\//.test(url))
+      .sort();
     const cleanTotal = accounts.filter(
       (r) => r.account.status !== 'failed' && !accountHasFindings(r.account),
     ).length;
@@ -496,6 +504,9 @@ class OrganizationMessageBuilder {
             `No findings (${clean.length === cleanTotal ? count(cleanTotal) : `${count(clean.length)} of ${count(cleanTotal)} shown`}): ` +
               clean.join(', '),
           ]
+        : []),
+      ...(links.length
+        ? [['RUNBOOK', ...links.map((url) => `${runbookLabel(url)}: ${url}`)].join('\n')]
         : []),
     ].join('\n\n');
 

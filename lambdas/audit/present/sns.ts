@@ -3,16 +3,17 @@
  * filters on. Pure: the report is all it reads (no SDK, no clock, no environment); `adapters/sns.ts` sends it.
  *
  * The envelope gives each kind of subscriber what it can use:
- * - `default`: a plain-text body a person can act on. SNS sends `default` to every protocol without a key of its
- *   own, so email subscribers get it; an `email` copy would only take room from the findings;
+ * - `default`: a plain-text body a person can act on, written from the same view as the Slack digest
+ *   (`email.ts`: summary, new and escalated in full, the rest one line per key, capped by `maxFindingLines`). SNS
+ *   sends `default` to every protocol without a key of its own, so email subscribers get it;
  * - `sqs`, `lambda`, `https`: the JSON report, so machine subscribers get the data.
  *
  * Limits (Amazon SNS Publish API, https://docs.aws.amazon.com/sns/latest/api/API_Publish.html, and
  * https://docs.aws.amazon.com/sns/latest/api/API_MessageAttributeValue.html):
  * - the message is at most 256 KiB (262,144 bytes of UTF-8); every part of every message attribute (name, type,
- *   value) counts toward it. We also count the subject, to be safe. The envelope holds the text once and the
- *   report three times, so a large audit keeps its most severe findings (the new ones first when the report has
- *   `changes`) and says how many it left out; the resolved and exempted lists are capped the same way.
+ *   value) counts toward it. We also count the subject, to be safe. The envelope holds the (capped) text once and
+ *   the JSON report three times, so a large audit's JSON keeps its most severe findings (the new ones first when
+ *   the report has `changes`) and says how many it left out; the resolved and exempted lists are capped the same way.
  * - the subject is less than 100 characters, with no line breaks or control characters; older editions of the same
  *   page also say ASCII, beginning with a letter, number or punctuation mark. We keep to all of it.
  * - an SQS subscription with raw message delivery drops a message with more than 10 attributes
@@ -30,36 +31,20 @@
  * The same page notes that attributes are *delivered* to subscribers only with a String message structure, not
  * JSON; a subscriber that needs the values reads them from the JSON report (`summary`, `findingsOmitted`).
  *
- * Changes since the last audit: when the report has `changes`, the text lists the new findings first, then those
- * resolved since the last audit, then those still open with their days open (escalated ones marked); each
- * finding names its owning team (or "no owner") once owners are resolved.
+ * Changes since the last audit: when the report has `changes`, the text shows the new and escalated findings in
+ * full, the resolved in one line each, then those still open one line per key; each finding names its owning team
+ * (or "no owner") once owners are resolved.
  */
-import { count, plural, SEVERITY_RANK } from './text';
-import {
-  accountText,
-  changesText,
-  compareResolved,
-  exemptedText,
-  exemptionDescription,
-  incompleteText,
-  lastUsedText,
-  newFindingsCount,
-  resolvedText,
-  scopeText,
-  sourceText,
-  stateErrorText,
-} from './format';
-import { actionParts } from './action';
-import { plainParts } from './text';
+import { count, countBySeverity, plural, SEVERITY_RANK } from './text';
+import { compareResolved, newFindingsCount } from './format';
+import { buildEmailText, emailActionLine, emailFindingLine } from './email';
 import type { AuditReport } from '../domain/report';
 import {
   RULE_IDS,
   SEVERITIES,
   type ExemptedFinding,
   type Finding,
-  type KeyDetails,
   type ResolvedFinding,
-  type RotationStep,
   type RuleId,
   type Severity,
 } from '../domain/types';
@@ -113,8 +98,8 @@ export interface SnsMessage {
   message: string;
   attributes: SnsAttributes;
   /**
-   * The findings the message lists, most severe first (with `changes`, the new ones first, then those still open),
-   * the text and the JSON report alike.
+   * The findings the JSON report lists, most severe first (with `changes`, the new ones first, then those still
+   * open). The text has its own cap (`maxFindingLines`) and counts the rest.
    */
   findingsIncluded: number;
   /** The findings left out to fit `SNS_MAX_PUBLISH_BYTES`; 0 when the message lists them all. */
@@ -138,6 +123,8 @@ export interface SnsMessageOptions {
   maxBytes?: number;
   /** The audit function's name, for the command that fetches a full report. Default a placeholder. */
   functionName?: string;
+  /** Finding lines the email text shows at most (the JSON carries every finding that fits). Default 50. */
+  maxFindingLines?: number;
   /** Lines said under the header, e.g. that Slack is not configured yet (`notify.ts`). */
   notices?: readonly string[];
   /** Where the full report is (its S3 console URL): the text names it. */
@@ -158,14 +145,6 @@ export function fullReportLine(
   }
   return null;
 }
-
-const ROTATION_STEP_TEXT: Record<RotationStep, string> = {
-  'deploy-new-key': 'rotation in progress: deploy the new key, confirm it is used',
-  'replace-uses': 'both keys are in use: replace every use of one with the other, then remove it',
-  'deactivate-old-key': 'the older key is no longer used: deactivate it, then delete it',
-  'delete-inactive-key': 'one key is inactive: delete it',
-  'remove-unused-key': 'one key has never been used: remove it',
-};
 
 /** Line breaks and other control characters in untrusted text become spaces, so it stays on its line. */
 export function oneLine(text: string): string {
@@ -218,7 +197,10 @@ function ruleCounts(report: AuditReport): RuleCount[] {
 /** `IAM keys: 3 high, 2 medium in acme-staging (123456789012)`: ASCII, one line, under 100 characters. */
 export function buildSubject(report: AuditReport): string {
   const prefix = `${report.scope.type === 'users' ? 'IAM key re-audit' : 'IAM keys'}${report.incomplete ? ' (incomplete)' : ''}`;
-  const counts = severityCounts(report);
+  // The findings the message alerts (as the text counts them): an expired exemption is alerted once, so on later
+  // days the summary may count one the message does not list.
+  const bySeverity = countBySeverity(report.findings);
+  const counts = SEVERITIES.map((s): [Severity, number] => [s, bySeverity[s]]).filter(([, n]) => n > 0);
   const fresh = report.changes ? ` (${newFindingsCount(report.findings)} new)` : '';
   const resolved = report.changes?.resolved.length ? `, ${report.changes.resolved.length} resolved` : '';
   const head = counts.length
@@ -262,152 +244,43 @@ export function publishSizeBytes(message: Pick<SnsMessage, 'subject' | 'message'
   return bytes;
 }
 
-function ageText(ageDays: number | null | undefined): string {
-  return ageDays === null || ageDays === undefined ? 'age unknown' : `${plural(ageDays, 'day')} old`;
-}
-
-function useText(lastUsed: Finding['lastUsed']): string {
-  return lastUsed ? `last used ${oneLine(lastUsedText(lastUsed))}` : 'never used';
-}
-
-function lastUsedLine(lastUsed: Finding['lastUsed']): string {
-  return lastUsed ? oneLine(lastUsedText(lastUsed)) : 'never';
-}
-
-function whereText(description: string | null): string {
-  return description
-    ? `"${oneLine(description)}" (the key's description tag)`
-    : 'not recorded (no description tag)';
-}
-
-function twoKeyLine(key: KeyDetails, index: number): string {
-  return (
-    `  Key ${index + 1}: ${key.accessKeyId} (${key.status}), ${ageText(key.ageDays)}, ${useText(key.lastUsed)}; ` +
-    `where used: ${whereText(key.description)}`
-  );
-}
-
-/** Untrusted text cut to `max` characters (`...` marks the cut). */
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 3))}...`;
-}
-
-/** ` (team platform)`, ` (no owner)`, or nothing when owners were not resolved. */
-function ownerText(owner: Finding['owner']): string {
-  if (owner === undefined) return '';
-  return owner === null ? ' (no owner)' : ` (team ${oneLine(truncate(owner, 256))})`;
-}
-
-/** `  Open: 20 days (first seen 2026-11-08)` for a finding seen before; null for a new one, or without state. */
-function openLine(finding: Finding): string | null {
-  if (finding.isNew || finding.openDays === undefined) return null;
-  const since = finding.firstSeenAt ? ` (first seen ${oneLine(finding.firstSeenAt.slice(0, 10))})` : '';
-  const escalated = finding.escalated ? ', escalated: open longer than the escalation threshold' : '';
-  return `  Open: ${plural(finding.openDays, 'day')}${since}${escalated}`;
-}
-
-/** One finding as the text lists it: who (and whose), which key(s), what to do, and the runbook on its own line. */
+/** One finding as a text lists it: its line and its action (the organization message lists findings so). */
 export function findingBlock(finding: Finding): string {
-  const lines = [
-    `- ${oneLine(finding.userName)}${finding.sesSmtpUser ? ' [SES SMTP user]' : ''}` +
-      `${ownerText(finding.owner)}${finding.escalated ? ' [ESCALATED]' : ''}`,
-  ];
-  const open = openLine(finding);
-  if (open) lines.push(open);
-  if (finding.keys?.length) {
-    lines.push(...finding.keys.map(twoKeyLine));
-    if (finding.rotationStep) {
-      lines.push(`  Rotation step: ${finding.rotationStep} (${ROTATION_STEP_TEXT[finding.rotationStep]})`);
-    }
-  } else if (finding.rule === 'root-access-key') {
-    lines.push(
-      `  Key: root account access key (${finding.status ?? 'status unknown'}), ${ageText(finding.ageDays)}`,
-      `  Last used: ${lastUsedLine(finding.lastUsed)}`,
-    );
-  } else if (finding.exemption) {
-    lines.push(
-      `  Key: ${finding.accessKeyId ?? 'all keys'}`,
-      `  Exemption: ${oneLine(exemptionDescription(finding.exemption))}`,
-    );
-  } else {
-    lines.push(
-      `  Key: ${finding.accessKeyId ?? '-'} (${finding.status ?? 'status unknown'}), ${ageText(finding.ageDays)}`,
-      `  Last used: ${lastUsedLine(finding.lastUsed)}`,
-      `  Where used: ${whereText(finding.description)}`,
-    );
-  }
-  lines.push(`  Action: ${oneLine(plainParts(actionParts(finding)))}`);
-  if (finding.sesSmtpUser) {
-    lines.push(
-      '  SES SMTP user: rotating means re-creating the user (its name with a .YYYYMMDD suffix) and switching to ' +
-        'its SMTP credentials; a second access key does not rotate them.',
-    );
-  }
-  lines.push(`  Runbook: ${finding.runbookUrl}`);
-  return lines.join('\n');
+  return `${emailFindingLine(finding)}\n${emailActionLine(finding)}`;
 }
 
-function resolvedLine(resolved: ResolvedFinding): string {
-  return `- ${oneLine(resolvedText(resolved))}`;
+/** What the JSON report left out, counted (`findingsOmitted`, `resolvedOmitted`, `exemptedOmitted`). */
+interface JsonOmissions {
+  findings: number;
+  resolved: number;
+  exempted: number;
 }
 
-/** The header: account, scope, source, state, counts by severity, changes and rule, exempted, users not found. */
-function headerText(report: AuditReport, rules: RuleCount[], reportLine: string | null): string {
-  const { summary } = report;
-  const lines = [
-    `IAM access key audit of ${oneLine(accountText(report))}, ${oneLine(scopeText(report))}, at ${report.auditedAt}`,
-    `Source: ${oneLine(sourceText(report))}`,
-    ...[stateErrorText(report), incompleteText(report)]
-      .filter((line): line is string => line !== null)
-      .map(oneLine),
-    `Scanned ${plural(summary.usersScanned, 'user')} and ${plural(summary.keysScanned, 'key')}: ` +
-      (summary.findings
-        ? `${plural(summary.findings, 'finding')} (${severityCounts(report)
-            .map(([s, n]) => `${count(n)} ${s}`)
-            .join(', ')}).`
-        : 'no findings.'),
-  ];
-  const changes = changesText(report);
-  if (changes) lines.push(changes);
-  if (reportLine) lines.push(reportLine);
-  const exempted = exemptedText(report);
-  if (exempted) {
-    lines.push(
-      `${oneLine(truncate(exempted, 200))}: not alerted; the JSON report lists ` +
-        `${report.exempted.length === 1 ? 'it' : 'them'} under "exempted".`,
-    );
-  }
-  if (report.usersNotFound.length) lines.push(`Not found: ${oneLine(report.usersNotFound.join(', '))}`);
-  if (rules.length) {
-    const width = Math.max(...rules.map((r) => r.rule.length));
-    lines.push('', 'Findings by rule:');
-    for (const { rule, severity, count: n } of rules) {
-      lines.push(`  ${severity.toUpperCase().padEnd(8)}  ${rule.padEnd(width)}  ${count(n)}`);
-    }
-  } else {
-    lines.push(
-      '',
-      report.exempted.length ? 'No finding to act on: nothing to do.' : 'All keys healthy: nothing to do.',
-    );
-  }
-  return lines.join('\n');
-}
-
+/**
+ * The note a message carries when its JSON report leaves something out to fit: what, how many, and how to get the
+ * full report. The text above it is bounded by its own cap; this says what machine subscribers miss.
+ */
 function omittedText(
   report: AuditReport,
-  included: number,
-  omitted: number,
+  omitted: JsonOmissions,
   functionName: string,
   reportLocation: string | undefined,
 ): string {
   const payload = JSON.stringify({ dryRun: true, now: report.auditedAt });
-  const which = report.changes
-    ? `${count(included)} of ${count(report.summary.findings)} findings (the new ones first, then the most severe)`
-    : `the ${count(included)} most severe of ${count(report.summary.findings)} findings`;
+  const total = report.findings.length;
+  const kept = report.changes
+    ? 'it keeps the new ones first, then the most severe'
+    : 'it keeps the most severe';
+  const cuts = [
+    ...(omitted.findings ? [`${count(omitted.findings)} of ${plural(total, 'finding')} (${kept})`] : []),
+    ...(omitted.resolved
+      ? [`${count(omitted.resolved)} of ${count(report.changes?.resolved.length ?? 0)} resolved`]
+      : []),
+    ...(omitted.exempted ? [`${count(omitted.exempted)} of ${count(report.exempted.length)} exempted`] : []),
+  ];
   const head =
-    `This message lists ${which}: ` +
-    `${count(omitted)} ${omitted === 1 ? 'is' : 'are'} left out to fit SNS's 256 KiB message limit ` +
-    `(the JSON report in this message lists the same ${count(included)}).`;
+    `The JSON report in this message (for machine subscribers) leaves out ${cuts.join(', ')} to fit SNS's ` +
+    '256 KiB message limit (findingsOmitted, resolvedOmitted, exemptedOmitted).';
   if (reportLocation) return `${head}\nEvery finding is in the full report: ${oneLine(reportLocation)}`;
   return [
     head,
@@ -415,38 +288,6 @@ function omittedText(
     `  aws lambda invoke --function-name ${functionName} --cli-binary-format raw-in-base64-out --payload '${payload}' report.json`,
     `or run the CLI with your credentials: npm run audit -- --json --now ${report.auditedAt}`,
   ].join('\n');
-}
-
-/** How many findings of each rule `findings` holds. */
-function totalsByRule(findings: Finding[]): Map<RuleId, number> {
-  const totals = new Map<RuleId, number>();
-  for (const f of findings) totals.set(f.rule, (totals.get(f.rule) ?? 0) + 1);
-  return totals;
-}
-
-/** `3 of 5 shown`, or `5` when all are. */
-function shownText(shown: number, total: number): string {
-  return shown === total ? count(total) : `${count(shown)} of ${count(total)} shown`;
-}
-
-/** Findings grouped by rule, most severe first, each group with its count (and how many are shown). */
-function groupsText(rules: RuleCount[], totals: Map<RuleId, number>, parts: Part<Finding>[]): string {
-  const byRule = new Map<RuleId, string[]>();
-  for (const { item, text } of parts) byRule.set(item.rule, [...(byRule.get(item.rule) ?? []), text!]);
-  const groups: string[] = [];
-  for (const { rule, severity } of rules) {
-    const list = byRule.get(rule);
-    if (!list) continue;
-    const title = `${severity.toUpperCase()}: ${rule} (${shownText(list.length, totals.get(rule) ?? list.length)})`;
-    groups.push(`${title}\n${'='.repeat(title.length)}\n${list.join('\n\n')}`);
-  }
-  return groups.join('\n\n');
-}
-
-/** A part of the report's text: `New since the last audit (3)`, underlined, then its body. */
-function partText(title: string, shown: number, total: number, body: string): string {
-  const heading = `${title} (${shownText(shown, total)})`;
-  return [`${heading}\n${'#'.repeat(heading.length)}`, ...(body ? [body] : [])].join('\n\n');
 }
 
 /** The JSON text of `value` as it appears inside a JSON string, in UTF-8 bytes. */
@@ -527,31 +368,28 @@ class MessageBuilder {
   readonly resolved: MeasuredList<ResolvedFinding>;
   readonly exempted: MeasuredList<ExemptedFinding>;
   private readonly rules: RuleCount[];
-  private readonly header: string;
   private readonly reportHead: string;
   private readonly changesHead: string | null;
 
   constructor(
     private readonly report: AuditReport,
     private readonly functionName: string,
-    notices: readonly string[] = [],
-    private readonly fullReport: Pick<SnsMessageOptions, 'reportLocation' | 'reportFailed'> = {},
+    /** The email text, from the same view as the Slack digest: bounded by its own cap, whatever the JSON holds. */
+    private readonly email: string,
+    private readonly reportLocation?: string,
   ) {
     this.rules = ruleCounts(report);
-    this.header = [headerText(report, this.rules, fullReportLine(fullReport)), ...notices.map(oneLine)].join(
-      '\n\n',
-    );
     // With changes, the new findings come first; each part keeps the report's order (most severe first).
     const all = indices(report.findings.length);
     const order = report.changes
       ? [...all.filter((i) => report.findings[i]!.isNew), ...all.filter((i) => !report.findings[i]!.isNew)]
       : all;
-    this.findings = new MeasuredList(report.findings, order, findingBlock);
+    this.findings = new MeasuredList(report.findings, order, () => null);
     const resolved = report.changes?.resolved ?? [];
     this.resolved = new MeasuredList(
       resolved,
       indices(resolved.length).sort((a, b) => compareResolved(resolved[a]!, resolved[b]!)),
-      resolvedLine,
+      () => null,
     );
     this.exempted = new MeasuredList(report.exempted, indices(report.exempted.length), () => null);
     // `undefined` values are left out: the lists (appended in `build`) and notifications.
@@ -568,55 +406,21 @@ class MessageBuilder {
       : null;
   }
 
-  /** The text of the included findings (and resolved ones): by part when the report has changes, by rule otherwise. */
-  private bodyText(findings: Part<Finding>[], resolved: Part<ResolvedFinding>[]): string[] {
-    const { report, rules } = this;
-    if (!report.changes) {
-      return findings.length ? [groupsText(rules, totalsByRule(report.findings), findings)] : [];
-    }
-    const part = (title: string, isNew: boolean): string[] => {
-      const all = report.findings.filter((f) => Boolean(f.isNew) === isNew);
-      const shown = findings.filter((p) => Boolean(p.item.isNew) === isNew);
-      return all.length
-        ? [partText(title, shown.length, all.length, groupsText(rules, totalsByRule(all), shown))]
-        : [];
-    };
-    const more = this.resolved.length - resolved.length;
-    const resolvedLines = [
-      ...resolved.map((p) => p.text!),
-      ...(more > 0 ? [`and ${count(more)} more (left out to fit SNS's message limit)`] : []),
-    ];
-    return [
-      ...part('New since the last audit', true),
-      ...(this.resolved.length
-        ? [
-            partText(
-              'Resolved since the last audit',
-              resolved.length,
-              this.resolved.length,
-              resolvedLines.join('\n'),
-            ),
-          ]
-        : []),
-      ...part('Still open', false),
-    ];
-  }
-
   build(included: number, lists: ListCounts): SnsMessage {
     const { report } = this;
     const omitted = report.findings.length - included;
     const findings = this.findings.first(included);
     const resolved = this.resolved.first(lists.resolved);
     const exempted = this.exempted.first(lists.exempted);
-    const text = [
-      this.header,
-      ...(omitted > 0
-        ? [omittedText(report, included, omitted, this.functionName, this.fullReport.reportLocation)]
-        : []),
-      ...this.bodyText(findings, resolved),
-    ].join('\n\n');
     const exemptedOmitted = this.exempted.length - exempted.length;
     const resolvedOmitted = this.resolved.length - resolved.length;
+    const cut = { findings: omitted, resolved: resolvedOmitted, exempted: exemptedOmitted };
+    const text = [
+      this.email,
+      ...(omitted + resolvedOmitted + exemptedOmitted > 0
+        ? [omittedText(report, cut, this.functionName, this.reportLocation)]
+        : []),
+    ].join('\n\n');
     const changes =
       this.changesHead === null
         ? ''
@@ -684,19 +488,25 @@ function fitFindings(builder: MessageBuilder, maxBytes: number, lists: ListCount
 }
 
 /**
- * The SNS message of an audit. When everything does not fit `maxBytes`, the message keeps the findings that fit
- * (the report's order; with `changes`, the new ones first) in the text and the JSON report alike, says how many it
- * left out and how to get the full report. The resolved and exempted lists first get a share of the room (an
+ * The SNS message of an audit. The text (`email.ts`) is bounded by its own cap (`maxFindingLines`). When the JSON
+ * report does not fit `maxBytes`, it keeps the findings that fit (the report's order; with `changes`, the new ones
+ * first), and the text says what it left out and how to get the full report. The resolved and exempted lists first get a share of the room (an
  * eighth, a sixteenth), then whatever the findings leave. Each item's size is measured once, and only as far as the
  * limit reaches; the envelope is built a few times at most, so 20,000 findings cost little more than 200.
  */
 export function buildSnsMessage(report: AuditReport, options: SnsMessageOptions = {}): SnsMessage {
   const maxBytes = options.maxBytes ?? SNS_MAX_PUBLISH_BYTES;
+  const email = buildEmailText(report, {
+    ...(options.maxFindingLines !== undefined ? { maxFindingLines: options.maxFindingLines } : {}),
+    ...(options.reportLocation ? { reportLocation: options.reportLocation } : {}),
+    ...(options.reportFailed ? { reportFailed: true } : {}),
+    ...(options.notices?.length ? { notices: options.notices } : {}),
+  });
   const builder = new MessageBuilder(
     report,
     oneLine(options.functionName ?? '<audit function name>'),
-    options.notices,
-    options,
+    email,
+    options.reportLocation,
   );
   const empty: ListCounts = { resolved: 0, exempted: 0 };
   const base = publishSizeBytes(builder.build(0, empty));

@@ -95,7 +95,13 @@ function expectTruthful(message: OrganizationSnsMessage, report: OrganizationRep
     expect(leftOut.every((rank) => rank >= worstListed)).toBe(true);
   }
   const text = envelopeOf(message).default;
-  expect(text.match(/^ {2}Runbook: /gm) ?? []).toHaveLength(message.findingsIncluded);
+  // Each listed finding: its line, then its action with its runbook section; each section linked once at the end.
+  expect(text.match(/^ {2}→ .+ \((step \d|SES SMTP|README\.md#exemptions)\)$/gm) ?? []).toHaveLength(
+    message.findingsIncluded,
+  );
+  const links = text.match(/^(step \d|SES SMTP): https:\/\/\S+$/gm) ?? [];
+  expect(new Set(links).size).toBe(links.length);
+  if (message.findingsIncluded > 0) expect(text).toMatch(/\n\nRUNBOOK\n(.+: https:\/\/\S+\n?)+$/);
   expect(publishSizeBytes(message)).toBeLessThanOrEqual(SNS_MAX_PUBLISH_BYTES);
   expect(Object.keys(message.attributes).length).toBeLessThanOrEqual(10);
   expect(message.subject.length).toBeLessThanOrEqual(SNS_MAX_SUBJECT_LENGTH);
@@ -199,8 +205,9 @@ describe('buildOrganizationSnsMessage: three accounts with findings and one fail
     const titles = [...text.matchAll(/^Account (\S+) /gm)].map((m) => m[1]);
     expect(titles).toEqual(['prod', 'sandbox', 'staging']);
     expect(text).toContain('- CRITICAL root-access-key: <root_account>');
-    expect(text).toMatch(
-      /^- HIGH key-too-old: prod-0001\n {2}Key: AKIA0000000000000001 \(Active\), 91 days old$/m,
+    expect(text).toContain(
+      '- HIGH key-too-old: prod-0001 · AKIA0000000000000001 91d used 2026-11-27 · "service 1 of the stack"\n' +
+        '  → Rotate the key (91 days old, limit 90): deploy a new key, confirm it is used, delete the old one. (step 3)',
     );
     expect(message).toMatchObject({ findingsIncluded: 10, findingsOmitted: 8, accountsOmitted: 0 });
   });
