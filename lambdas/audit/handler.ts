@@ -41,7 +41,7 @@ import { NotificationError } from './notify';
 import {
   auditAndDeliver,
   isBusy,
-  notifyOptionsOf,
+  pipelineDepsOf,
   runContext,
   type Busy,
   type PipelineDeps,
@@ -209,16 +209,7 @@ async function runOrganizationStep(
 
 /** The pipeline's dependencies, from the runtime. */
 function pipelineOf(runtime: Runtime): PipelineDeps {
-  const { config } = runtime;
-  return {
-    channels: runtime.channels,
-    ...(runtime.state ? { state: runtime.state } : {}),
-    ...(runtime.delivery ? { delivery: runtime.delivery } : {}),
-    ...(runtime.reports ? { reports: runtime.reports } : {}),
-    escalationDays: config.escalationDays,
-    warn: (message, details) => logger.warn(message, details),
-    notify: notifyOptionsOf(config),
-  };
+  return pipelineDepsOf({ ...runtime, warn: (message, details) => logger.warn(message, details) });
 }
 
 /** One account's audit (this account's, or a member account's in organization mode), through the pipeline. */

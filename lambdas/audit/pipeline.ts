@@ -63,22 +63,46 @@ export interface PipelineDeps {
   warn?: (message: string, details: Record<string, unknown>) => void;
 }
 
-/** How to tell people, from the validated configuration: the same for every mode. */
-export function notifyOptionsOf(
+/** What a mode's pipeline is built from: the configuration and the stores and channels of its runtime. */
+export interface PipelineSource {
   config: Pick<
     AuditConfig,
-    'notifyOnClean' | 'notifyMode' | 'fullDigestWeekday' | 'teams' | 'escalationMention' | 'maxFindingLines'
-  >,
-  functionName?: string,
-): PipelineDeps['notify'] {
+    | 'notifyOnClean'
+    | 'notifyMode'
+    | 'fullDigestWeekday'
+    | 'teams'
+    | 'escalationMention'
+    | 'maxFindingLines'
+    | 'escalationDays'
+  >;
+  channels: Channels;
+  state?: StatePort;
+  delivery?: DeliveryPort;
+  reports?: ReportPort;
+  warn?: PipelineDeps['warn'];
+  /** The audit function's name, for the re-audit commands the organization digest prints. */
+  functionName?: string;
+}
+
+/** The pipeline's dependencies, the same for every mode: how to tell people comes from the configuration. */
+export function pipelineDepsOf(source: PipelineSource): PipelineDeps {
+  const { config } = source;
   return {
-    clean: config.notifyOnClean,
-    mode: config.notifyMode,
-    fullDigestWeekday: config.fullDigestWeekday,
-    teams: config.teams,
-    maxFindingLines: config.maxFindingLines,
-    ...(config.escalationMention ? { escalationMention: config.escalationMention } : {}),
-    ...(functionName ? { functionName } : {}),
+    channels: source.channels,
+    ...(source.state ? { state: source.state } : {}),
+    ...(source.delivery ? { delivery: source.delivery } : {}),
+    ...(source.reports ? { reports: source.reports } : {}),
+    ...(source.warn ? { warn: source.warn } : {}),
+    escalationDays: config.escalationDays,
+    notify: {
+      clean: config.notifyOnClean,
+      mode: config.notifyMode,
+      fullDigestWeekday: config.fullDigestWeekday,
+      teams: config.teams,
+      maxFindingLines: config.maxFindingLines,
+      ...(config.escalationMention ? { escalationMention: config.escalationMention } : {}),
+      ...(source.functionName ? { functionName: source.functionName } : {}),
+    },
   };
 }
 

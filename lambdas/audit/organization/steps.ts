@@ -28,7 +28,7 @@ import { planOrganization, slackNotConfigured, type Channels } from '../notify';
 import {
   deliverAndCommit,
   isBusy,
-  notifyOptionsOf,
+  pipelineDepsOf,
   ORGANIZATION_SCOPE,
   reportNotifyOptions,
   withLease,
@@ -143,20 +143,6 @@ function describe(error: unknown): string {
   return e.name === 'AccountAccessError' ? e.message : `${e.name}: ${e.message}`;
 }
 
-/** The pipeline's dependencies for an organization's run. */
-function pipelineOf(deps: OrganizationDeps): PipelineDeps {
-  const { config } = deps;
-  return {
-    channels: deps.channels,
-    ...(deps.state ? { state: deps.state } : {}),
-    ...(deps.delivery ? { delivery: deps.delivery } : {}),
-    ...(deps.reports ? { reports: deps.reports } : {}),
-    escalationDays: config.escalationDays,
-    notify: notifyOptionsOf(config, deps.functionName),
-    ...(deps.warn ? { warn: deps.warn } : {}),
-  };
-}
-
 /** A run context for callers that have none (tests): the real clock, 15 minutes. */
 function defaultContext(now: Date): RunContext {
   return {
@@ -259,7 +245,7 @@ export async function notifyStep(
     async () => {
       const [accounts, results] = await Promise.all([listAccounts(deps), deps.runs.list(runId)]);
       const report = buildOrganizationReport(runId, now, accounts, results);
-      const pipeline = pipelineOf(deps);
+      const pipeline = pipelineDepsOf(deps);
       const fullReport = await writeFullReport(
         deps.reports,
         { accountId: ORGANIZATION_REPORT_FOLDER, auditedAt: report.auditedAt, runId, scope: 'account' },
