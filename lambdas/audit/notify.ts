@@ -252,17 +252,41 @@ export function planAudit(report: AuditReport, channels: Channels, options: Noti
     );
     if (!decision.post) return skipBoth(decision.reason ?? 'nothing changed since the last audit');
   }
+  const carried = (findings: Finding[]) => [{ accountId: report.accountId, ids: findings.map(findingId) }];
+  return planChannels(
+    channels,
+    options,
+    (destination, audience) => {
+      // A team channel hears only of its own findings; the default channel also says when all is well.
+      if (destination.team && hasNothingToTell(report, audience)) return null;
+      const messages = render.auditSlack(report, options, audience);
+      return { destination, messages, findings: carried(findingsFor(report.findings, audience)) };
+    },
+    () => ({
+      destination: SNS_DESTINATION,
+      messages: [render.auditSns(report, options)],
+      findings: carried(report.findings),
+    }),
+  );
+}
+
+/**
+ * The plans of every channel configured: one per Slack destination with something to post (none for a webhook
+ * not configured yet), and SNS; per channel without a plan, why.
+ */
+function planChannels(
+  channels: Channels,
+  options: NotifyOptions,
+  slackPlan: (destination: Destination, audience: SlackAudience | undefined) => Plan | null,
+  snsPlan: () => Plan,
+): Planned {
   const plans: Plan[] = [];
   const skipped: Planned['skipped'] = {};
-  const carried = (findings: Finding[]) => [{ accountId: report.accountId, ids: findings.map(findingId) }];
   if (channels.slack) {
     for (const { destination, audience } of slackDestinations(options.teams ?? {})) {
       if (options.slackNotConfigured?.[destination.key] !== undefined) continue;
-      // A team channel hears only of its own findings; the default channel also says when all is well.
-      if (destination.team && hasNothingToTell(report, audience)) continue;
-      const messages = render.auditSlack(report, options, audience);
-      if (messages.length === 0) continue;
-      plans.push({ destination, messages, findings: carried(findingsFor(report.findings, audience)) });
+      const plan = slackPlan(destination, audience);
+      if (plan && plan.messages.length > 0) plans.push(plan);
     }
     if (!plans.some((plan) => plan.destination.channel === 'slack')) {
       skipped.slack = options.slackNotConfigured?.slack ?? 'clean audit, set to post nothing';
@@ -270,15 +294,8 @@ export function planAudit(report: AuditReport, channels: Channels, options: Noti
   } else {
     skipped.slack = 'not configured';
   }
-  if (channels.sns) {
-    plans.push({
-      destination: SNS_DESTINATION,
-      messages: [render.auditSns(report, options)],
-      findings: carried(report.findings),
-    });
-  } else {
-    skipped.sns = 'not configured';
-  }
+  if (channels.sns) plans.push(snsPlan());
+  else skipped.sns = 'not configured';
   return { plans, skipped };
 }
 
@@ -345,35 +362,22 @@ export function planOrganization(
     r.accounts
       .filter((a) => a.status === 'audited' && a.findings.length > 0)
       .map((a) => ({ accountId: a.accountId, ids: a.findings.map(findingId) }));
-  const plans: Plan[] = [];
-  const skipped: Planned['skipped'] = {};
-  if (channels.slack) {
-    for (const { destination, audience } of slackDestinations(options.teams ?? {})) {
-      if (options.slackNotConfigured?.[destination.key] !== undefined) continue;
+  return planChannels(
+    channels,
+    options,
+    (destination, audience) => {
       const ours = audience ? organizationFor(report, (f) => findingsFor([f], audience).length > 0) : report;
       // A team hears of its own findings only; the default channel still lists every account.
       const view = audience && !destination.team ? { ...report, accounts: mergeBack(report, ours) } : ours;
-      if (destination.team && view.accounts.length === 0) continue;
-      const messages = render.organizationSlack(view, options);
-      if (messages.length === 0) continue;
-      plans.push({ destination, messages, findings: carried(view) });
-    }
-    if (!plans.some((plan) => plan.destination.channel === 'slack')) {
-      skipped.slack = options.slackNotConfigured?.slack ?? 'clean audit, set to post nothing';
-    }
-  } else {
-    skipped.slack = 'not configured';
-  }
-  if (channels.sns) {
-    plans.push({
+      if (destination.team && view.accounts.length === 0) return null;
+      return { destination, messages: render.organizationSlack(view, options), findings: carried(view) };
+    },
+    () => ({
       destination: SNS_DESTINATION,
       messages: [render.organizationSns(report, options)],
       findings: carried(report),
-    });
-  } else {
-    skipped.sns = 'not configured';
-  }
-  return { plans, skipped };
+    }),
+  );
 }
 
 /**
