@@ -2,21 +2,16 @@
  * The email (SNS `default`) text, from the same view as the Slack digest: the cap and its truthful count, line
  * lengths, values on one line, and the demo's day-two email within its budget.
  */
-import { STAGES } from '../../../bin/stages';
-import { validateAuditConfig } from '../../../lambdas/audit/config';
-import type { OpenFindingState } from '../../../lambdas/audit/domain/changes';
-import { applyPolicies } from '../../../lambdas/audit/domain/policies';
-import { buildReport, type AuditReport } from '../../../lambdas/audit/domain/report';
-import { evaluateRoot, evaluateUser } from '../../../lambdas/audit/domain/rules';
+import type { AuditReport } from '../../../lambdas/audit/domain/report';
 import { DAY_MS } from '../../../lambdas/audit/domain/time';
-import type { AccessKey, Finding, IamUser, ResolvedFinding } from '../../../lambdas/audit/domain/types';
+import type { Finding, IamUser, ResolvedFinding } from '../../../lambdas/audit/domain/types';
 import { buildEmailText, emailActionLine, emailFindingLine } from '../../../lambdas/audit/present/email';
 import { buildSnsMessage } from '../../../lambdas/audit/present/sns';
 import { compareForAttention } from '../../../lambdas/audit/present/view';
-import { trackChanges, type StatePort } from '../../../lambdas/audit/track-changes';
-import type { FakeIamAccount, FakeUser } from '../../../tools/fake-iam/account';
+import { trackChanges } from '../../../lambdas/audit/track-changes';
 import { buildSampleAccount } from '../../../tools/fake-iam/sample-account';
 import { daysAgo, key, NOW, reportOfUsers, used, user } from '../../support/builders';
+import { auditDemoAccount, memoryStateStore } from '../../support/demo-audit';
 import { usersWithFindings } from '../../support/organization';
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
@@ -207,68 +202,18 @@ describe('lines', () => {
 // ---------------------------------------------------------------------------------------------------------
 // The demo's email: the sample account with the production stage's settings, day two as `npm run demo` builds it
 
-function toDomainUser(u: FakeUser): IamUser {
-  return {
-    userName: u.userName,
-    keys: u.keys.map((k): AccessKey => ({
-      accessKeyId: k.accessKeyId,
-      status: k.status,
-      createdAt: k.createDate.toISOString(),
-      lastUsed: k.lastUsed
-        ? { date: k.lastUsed.date.toISOString(), service: k.lastUsed.service, region: k.lastUsed.region }
-        : null,
-    })),
-    tags: Object.fromEntries(u.tags.map((tag) => [tag.Key, tag.Value])),
-  };
-}
-
-const production = STAGES.find((s) => s.stage === 'production')!;
-const config = validateAuditConfig(production.audit ?? {});
-
-function audit(account: FakeIamAccount, now: Date): AuditReport {
-  const users = [...account.users()].map(toDomainUser);
-  const findings = [
-    ...evaluateRoot(
-      [{ active: true, createdAt: new Date(now.getTime() - 400 * DAY_MS).toISOString(), lastUsed: null }],
-      now,
-      config.settings,
-    ),
-    ...users.flatMap((u) => evaluateUser(u, now, config.settings)),
-  ];
-  const { alerting, exempted } = applyPolicies(findings, users, now, config);
-  return buildReport({
-    now,
-    accountId: account.accountId,
-    accountAlias: 'acme-staging',
-    scope: { type: 'account' },
-    dryRun: false,
-    source: { type: 'credential-report', generatedAt: now.toISOString() },
-    thresholds: config.settings.thresholds,
-    usersScanned: users.length,
-    keysScanned: users.reduce((n, u) => n + u.keys.length, 0),
-    findings: alerting,
-    exempted,
-  });
-}
-
 test("the demo's day-two email is under 4,000 characters and says new, resolved, escalated and still open", async () => {
-  const states = new Map<string, OpenFindingState>();
-  const store: StatePort = {
-    load: async () => [...states.values()],
-    save: async (_a, upserts, deletes) => {
-      deletes.forEach((id) => states.delete(id));
-      upserts.forEach((s) => states.set(s.id, s));
-    },
-    markAlerted: async () => {},
-  };
+  const store = memoryStateStore();
   // As tools/demo.ts: a user whose key is gone by day two, a new user with an old key on day two.
   const yesterday = new Date(NOW.getTime() - DAY_MS);
   const dayOne = buildSampleAccount(yesterday);
   dayOne.addUser({ userName: 'temp-migration', createDate: new Date(yesterday.getTime() - 300 * DAY_MS) });
   dayOne.addKey('temp-migration', { createDate: new Date(yesterday.getTime() - 130 * DAY_MS) });
-  const one = await trackChanges(audit(dayOne, yesterday), store, yesterday, { escalationDays: 14 });
+  const one = await trackChanges(auditDemoAccount(dayOne, yesterday), store, yesterday, {
+    escalationDays: 14,
+  });
   await one.commit();
-  const deployBot = [...states.values()].find((s) => s.userName === 'deploy-bot')!;
+  const deployBot = [...store.states.values()].find((s) => s.userName === 'deploy-bot')!;
   deployBot.firstSeenAt = new Date(NOW.getTime() - 21 * DAY_MS).toISOString();
   const dayTwoAccount = buildSampleAccount(NOW);
   dayTwoAccount.addUser({
@@ -280,7 +225,7 @@ test("the demo's day-two email is under 4,000 characters and says new, resolved,
     createDate: new Date(NOW.getTime() - 95 * DAY_MS),
     lastUsed: { date: new Date(NOW.getTime() - 2 * DAY_MS), service: 'athena', region: 'eu-west-1' },
   });
-  const two = await trackChanges(audit(dayTwoAccount, NOW), store, NOW, { escalationDays: 14 });
+  const two = await trackChanges(auditDemoAccount(dayTwoAccount, NOW), store, NOW, { escalationDays: 14 });
 
   const message = buildSnsMessage(two.report);
   const text = (JSON.parse(message.message) as { default: string }).default;
