@@ -18,7 +18,8 @@ export const productionConfig = validateAuditConfig(
   STAGES.find((s) => s.stage === 'production')!.audit ?? {},
 );
 
-function toDomainUser(user: FakeUser): IamUser {
+/** The fake's user as the domain sees it. */
+export function toDomainUser(user: FakeUser): IamUser {
   return {
     userName: user.userName,
     keys: user.keys.map((key): AccessKey => ({

@@ -29,7 +29,8 @@ import {
 import { applyPolicies } from '../../lambdas/audit/domain/policies';
 import { evaluateUser, rotationStepOf } from '../../lambdas/audit/domain/rules';
 import { validateAuditConfig } from '../../lambdas/audit/config';
-import { RULE_IDS, type AccessKey, type IamUser } from '../../lambdas/audit/domain/types';
+import { RULE_IDS, type AccessKey } from '../../lambdas/audit/domain/types';
+import { toDomainUser } from '../support/demo-audit';
 import { DEFAULT_RULE_SETTINGS } from '../../lambdas/audit/settings';
 
 const NOW = new Date('2026-08-30T10:00:00Z');
@@ -102,26 +103,6 @@ function keyId(account: FakeIamAccount, userName: string, index = 0): string {
   const key = requireUser(account, userName).keys[index];
   if (!key) throw new Error(`${userName} has no key ${index}`);
   return key.accessKeyId;
-}
-
-/** The fake's user as the domain sees it. */
-function toDomainUser(user: FakeUser): IamUser {
-  return {
-    userName: user.userName,
-    keys: user.keys.map((key): AccessKey => ({
-      accessKeyId: key.accessKeyId,
-      status: key.status,
-      createdAt: key.createDate.toISOString(),
-      lastUsed: key.lastUsed
-        ? {
-            date: key.lastUsed.date.toISOString(),
-            service: key.lastUsed.service,
-            region: key.lastUsed.region,
-          }
-        : null,
-    })),
-    tags: Object.fromEntries(user.tags.map((tag) => [tag.Key, tag.Value])),
-  };
 }
 
 describe('one server for IAM and STS', () => {

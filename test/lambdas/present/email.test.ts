@@ -4,12 +4,13 @@
  */
 import type { AuditReport } from '../../../lambdas/audit/domain/report';
 import { DAY_MS } from '../../../lambdas/audit/domain/time';
-import type { Finding, IamUser, ResolvedFinding } from '../../../lambdas/audit/domain/types';
+import type { Finding, IamUser } from '../../../lambdas/audit/domain/types';
 import { buildEmailText, emailActionLine, emailFindingLine } from '../../../lambdas/audit/present/email';
 import { buildSnsMessage } from '../../../lambdas/audit/present/sns';
 import { compareForAttention } from '../../../lambdas/audit/present/view';
 import { trackChanges } from '../../../lambdas/audit/track-changes';
 import { buildSampleAccount } from '../../../tools/fake-iam/sample-account';
+import { dayTwo as dayTwoOf } from '../../support/day-two';
 import { daysAgo, key, NOW, reportOfUsers, used, user } from '../../support/builders';
 import { auditDemoAccount, memoryStateStore } from '../../support/demo-audit';
 import { usersWithFindings } from '../../support/organization';
@@ -22,29 +23,10 @@ function accountOf(n: number, describe?: (i: number) => string): AuditReport {
   return reportOfUsers(usersWithFindings(n, 'user', describe), { usersScanned: n, keysScanned: n });
 }
 
-/** Day two: `fresh` findings new, the next `escalated` past the threshold, `resolved` gone since yesterday. */
-function dayTwo(report: AuditReport, fresh: number, resolved: number, escalated = 0): AuditReport {
-  const findings = report.findings.map((f, i): Finding => ({
-    ...f,
-    owner: i % 3 ? 'platform' : null,
-    isNew: i < fresh,
-    openDays: i < fresh ? 0 : 1 + (i % 30),
-    firstSeenAt: daysAgo(i < fresh ? 0 : 1 + (i % 30)),
-    escalated: i >= fresh && i < fresh + escalated,
-  }));
-  const gone: ResolvedFinding[] = Array.from({ length: resolved }, (_, i) => ({
-    rule: 'key-unused',
-    userName: `gone-${i}`,
-    accessKeyId: `AKIAGONE${String(i).padStart(12, '0')}`,
-    firstSeenAt: daysAgo(10),
-    resolvedAt: NOW.toISOString(),
-  }));
-  return {
-    ...report,
-    findings,
-    changes: { newFindings: fresh, openFindings: findings.length - fresh, resolved: gone },
-  };
-}
+/** Day two with owners: two in three findings the platform team's, the rest no one's. */
+const owned = (i: number) => (i % 3 ? 'platform' : null);
+const dayTwo = (report: AuditReport, fresh: number, resolved: number, escalated = 0) =>
+  dayTwoOf(report, fresh, resolved, escalated, owned);
 
 /** The lines that show a finding: `- user …` (one per key or pair) and the `→` action of one shown in full. */
 const findingLines = (text: string) =>

@@ -2,10 +2,10 @@ import type { ContextBlock, SectionBlock } from '@slack/types';
 import { postSlackMessages } from '../../../lambdas/audit/adapters/slack';
 import { applyExemptions, parseTagExemptions } from '../../../lambdas/audit/domain/exemptions';
 import type { AuditReport } from '../../../lambdas/audit/domain/report';
-import type { Finding, ResolvedFinding } from '../../../lambdas/audit/domain/types';
 import { buildSlackDigest, findingLine, hasNothingToTell } from '../../../lambdas/audit/present/slack';
 import { checkSlackLimits, type SlackMessage } from '../../../lambdas/audit/present/slack-blocks';
 import { buildAccountView } from '../../../lambdas/audit/present/view';
+import { dayTwo } from '../../support/day-two';
 import { daysAgo, key, NOW, reportOfUsers, settings, used, user } from '../../support/builders';
 import { usersWithFindings } from '../../support/organization';
 import { startSlackServer } from '../../support/slack-server';
@@ -39,29 +39,6 @@ function expectWithinLimits(messages: SlackMessage[]): void {
 /** A report of `n` users with findings (a quarter each too old, unused, inactive, expiring), tracked or not. */
 function accountOf(n: number): AuditReport {
   return reportOfUsers(usersWithFindings(n), { usersScanned: n * 3, keysScanned: n * 3 });
-}
-
-/** Day two: `fresh` findings new, the `escalated` oldest open past the threshold, `resolved` gone since yesterday. */
-function dayTwo(report: AuditReport, fresh: number, resolved: number, escalated = 0): AuditReport {
-  const findings = report.findings.map((f, i): Finding => ({
-    ...f,
-    isNew: i < fresh,
-    openDays: i < fresh ? 0 : 1 + (i % 30),
-    firstSeenAt: daysAgo(i < fresh ? 0 : 1 + (i % 30)),
-    escalated: i >= fresh && i < fresh + escalated,
-  }));
-  const gone: ResolvedFinding[] = Array.from({ length: resolved }, (_, i) => ({
-    rule: 'key-unused',
-    userName: `gone-${i}`,
-    accessKeyId: `AKIAGONE${String(i).padStart(12, '0')}`,
-    firstSeenAt: daysAgo(10),
-    resolvedAt: NOW.toISOString(),
-  }));
-  return {
-    ...report,
-    findings,
-    changes: { newFindings: fresh, openFindings: findings.length - fresh, resolved: gone },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
