@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
+import type { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../bin/app';
 import {
@@ -21,11 +21,7 @@ const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:iam-key
 
 /** The app as `cdk synth -c deployConfig=<file>` builds it (bundling off, the same feature flags). */
 function appWith(context: Record<string, unknown>): App {
-  const base = newApp();
-  const app = new App({
-    context: { ...(base.node.getAllContext() as Record<string, unknown>), ...context },
-  });
-  return buildApp(app);
+  return buildApp(newApp(context));
 }
 
 function stackOf(app: App, stage: string): IamKeyAuditorStack {

@@ -1,4 +1,8 @@
-/** Helpers for the CDK tests: an app that synthesizes like `cdk synth` (bundling off), and template readers. */
+/**
+ * Helpers for the CDK tests: an app that synthesizes like `cdk synth` (bundling off, and without CDK's built-in
+ * CloudFormation validation, which `test/lib/cloudformation-validation.test.ts` runs once on the whole app), and
+ * template readers.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Validations } from 'aws-cdk-lib';
@@ -8,7 +12,7 @@ import { IamKeyAuditorStack } from '../../lib/iam-key-auditor-stack';
 import type { IamKeyAuditorStackProps } from '../../lib/props';
 
 /** The feature flags `cdk synth` runs with, so that these templates are the ones that deploy. */
-const CDK_CONTEXT = (
+export const CDK_CONTEXT = (
   JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
     context: Record<string, unknown>;
   }
@@ -16,9 +20,17 @@ const CDK_CONTEXT = (
 
 export const STACK_ID = 'IamKeyAuditor-test';
 
-/** A new app with bundling off (the entry must exist, esbuild does not run). */
-export function newApp(): App {
-  return new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+/**
+ * A new app with bundling off (the entry must exist, esbuild does not run) and the built-in CloudFormation
+ * validation off: its engine takes about 2 s to start in each test file and half a second a synth, and what it
+ * checks does not change with the props these tests vary. `cloudformation-validation.test.ts` runs it on every
+ * stack `cdk synth` builds.
+ */
+export function newApp(context: Record<string, unknown> = {}): App {
+  return new App({
+    context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
+    builtinCloudFormationValidation: false,
+  });
 }
 
 export function synth(props: Partial<IamKeyAuditorStackProps> = {}): {

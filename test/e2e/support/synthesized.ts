@@ -5,14 +5,12 @@
  * member and reader roles. The end-to-end tests run the real handler with that environment and check its calls
  * against those policies.
  */
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as fs from 'fs';
-import * as path from 'path';
 import { IamKeyAuditorStack } from '../../../lib/iam-key-auditor-stack';
 import type { IamKeyAuditorStackProps } from '../../../lib/props';
 import { OrganizationAccessStack } from '../../../lib/organization-access-stack';
 import { MEMBER_ROLE_NAME, ORGANIZATION_READER_ROLE_NAME } from '../../../lib/organization';
+import { newApp } from '../../support/cdk';
 
 export const PARTITION = 'aws';
 export const REGION = 'eu-west-2';
@@ -39,12 +37,6 @@ interface Resource {
   Type: string;
   Properties?: Record<string, unknown>;
 }
-
-const CDK_CONTEXT = (
-  JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'cdk.json'), 'utf8')) as {
-    context: Record<string, unknown>;
-  }
-).context;
 
 /** A template whose intrinsics resolve to concrete values for {@link TOOLING_ACCOUNT} in {@link REGION}. */
 export class ResolvedTemplate {
@@ -207,10 +199,6 @@ export interface SynthesizedAuditor {
   tableName?: string;
   /** The organization run's definition, tokens resolved; organization mode only. */
   stateMachineDefinition?: Record<string, unknown>;
-}
-
-function newApp(): App {
-  return new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
 }
 
 /** Synthesizes an auditor stack in {@link TOOLING_ACCOUNT} / {@link REGION}; `mutate` may edit its template. */
