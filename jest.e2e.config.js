@@ -1,7 +1,8 @@
 /**
  * The end-to-end suite (`npm run test:e2e`, also in `.ci/run`): the real handler against the synthesized stacks'
- * policies (iam-simulate) and the synthesized organization state machine (aws-local-stepfunctions). Kept out of
- * `npm test` because each case synthesizes stacks and runs the whole organization flow.
+ * policies (iam-simulate), the synthesized organization state machine (aws-local-stepfunctions), and CDK's
+ * CloudFormation validation of every stack. Kept out of `npm test` because each case synthesizes stacks, runs the
+ * whole organization flow or starts the validation engine.
  */
 /** @type {import('jest').Config} */
 module.exports = {

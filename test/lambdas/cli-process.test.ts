@@ -12,7 +12,9 @@ import stringWidth from 'string-width';
 import { buildSampleAccount, buildSyntheticAccount } from '../../tools/fake-iam/sample-account';
 import { startFakeIamServer, type FakeIamServer } from '../../tools/fake-iam/server';
 
-// Each test starts Node and compiles the CLI with tsx; the unreachable endpoints take a few seconds to fail.
+// Each test starts Node and compiles the CLI with tsx; the unreachable endpoints take a few seconds to fail. The
+// tests run at once (`it.concurrent`): each is its own process against a server that only answers, so that the
+// six seconds the never-answering socket takes overlap the other runs.
 jest.setTimeout(60_000);
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -61,6 +63,12 @@ const cli = (args: string) => `node ${BIN} --now ${NOW.toISOString()} ${args}`;
 let sample: FakeIamServer;
 let large: FakeIamServer;
 
+// A port below the ephemeral range, so that no server another test starts on port 0 can take it; the probe
+// proves nothing listens there.
+const CLOSED_PORT = 9;
+let blackhole: Server;
+const sockets: Socket[] = [];
+
 beforeAll(async () => {
   sample = await startFakeIamServer(buildSampleAccount(NOW), { now: () => NOW });
   // Enough findings that the JSON report is far larger than a pipe's buffer.
@@ -68,30 +76,71 @@ beforeAll(async () => {
     buildSyntheticAccount({ users: 400, flaggedShare: 0.5, now: NOW, seed: 13 }),
     { now: () => NOW },
   );
+  // Each account has a credential report from earlier today, as an account something audits does: the CLI gets
+  // it at once instead of polling 2 s twice (the polling is tested in faults.test.ts), and concurrent runs do not
+  // race to generate it.
+  for (const server of [sample, large]) server.account.generateCredentialReport(NOW);
+
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(CLOSED_PORT, '127.0.0.1', resolve);
+  });
+  await new Promise((resolve) => probe.close(resolve));
+  // Accepts connections and never answers.
+  blackhole = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
 });
 
 afterAll(async () => {
-  await Promise.all([sample.close(), large.close()]);
+  sockets.forEach((socket) => socket.destroy());
+  await Promise.all([sample.close(), large.close(), new Promise((resolve) => blackhole.close(resolve))]);
 });
 
 const onFake = (server: FakeIamServer, extra: NodeJS.ProcessEnv = {}) =>
   cleanEnv({ ...FAKE_KEYS, AWS_ENDPOINT_URL: server.url, ...extra });
 
 describe('the CLI as a child process', () => {
-  it('ends quietly, exit 0, when the reader of --json closes the pipe early', async () => {
+  // First, so that its wait starts at once.
+  it.concurrent(
+    'cannot reach a socket that never answers: timed out, one line, exit 1 (the check gives up after 2 attempts of 3 s)',
+    async () => {
+      const { port } = blackhole.address() as { port: number };
+      const url = `http://127.0.0.1:${port}`;
+      const run = await sh(cli(''), cleanEnv({ ...FAKE_KEYS, AWS_ENDPOINT_URL: url }));
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(
+        `error: could not reach ${url} (timed out after 2 attempt(s)); check the network, HTTPS_PROXY, AWS_REGION and any AWS_ENDPOINT_URL variable\n`,
+      );
+    },
+  );
+
+  it.concurrent('cannot reach a closed port: one line naming the endpoint, exit 1', async () => {
+    const url = `http://127.0.0.1:${CLOSED_PORT}`;
+    const run = await sh(cli(''), cleanEnv({ ...FAKE_KEYS, AWS_ENDPOINT_URL: url }));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      `error: could not reach ${url} (connection refused after 2 attempt(s)); check the network, HTTPS_PROXY, AWS_REGION and any AWS_ENDPOINT_URL variable\n`,
+    );
+  });
+
+  it.concurrent('ends quietly, exit 0, when the reader of --json closes the pipe early', async () => {
     const run = await sh(`${cli('--json --fail-on never')} | head -c 10`, onFake(large));
     expect(run.stdout).toBe('{\n  "audit');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
   });
 
-  it('writes only the JSON report to stdout with --json, and nothing to stderr when it is not a terminal', async () => {
-    const run = await sh(cli('--json'), onFake(sample));
-    expect(JSON.parse(run.stdout)).toMatchObject({ accountAlias: 'acme-staging' });
-    expect(run.stderr).toBe('');
-  });
+  it.concurrent(
+    'writes only the JSON report to stdout with --json, and nothing to stderr when it is not a terminal',
+    async () => {
+      const run = await sh(cli('--json'), onFake(sample));
+      expect(JSON.parse(run.stdout)).toMatchObject({ accountAlias: 'acme-staging' });
+      expect(run.stderr).toBe('');
+    },
+  );
 
-  it.each([
+  it.concurrent.each([
     ['findings at or above high (the default)', '', 3],
     ['findings, but none at or above --fail-on', '--fail-on never', 0],
     ['a user without findings', '--users deploy-bot-ghost', 0],
@@ -103,7 +152,7 @@ describe('the CLI as a child process', () => {
     if (expected === 2) expect(run.stdout).toBe('');
   });
 
-  it.each([[80], [120]])('keeps the table within %i columns (COLUMNS)', async (columns) => {
+  it.concurrent.each([[80], [120]])('keeps the table within %i columns (COLUMNS)', async (columns) => {
     const run = await sh(cli(''), onFake(sample, { COLUMNS: String(columns) }));
     expect(run.code).toBe(3);
     const lines = run.stdout.split('\n');
@@ -127,7 +176,7 @@ describe('the CLI as a child process', () => {
     const ESC = '\u001b';
     const COLOUR = new RegExp(`${ESC}\\[\\d+(;\\d+)*m`);
 
-    it('colours the severities and draws progress on stderr', async () => {
+    it.concurrent('colours the severities and draws progress on stderr', async () => {
       const run = await onTerminal({ TERM: 'xterm-256color' });
       expect(run.stdout).toContain(`${ESC}[31mHIGH`);
       expect(run.stdout).toMatch(COLOUR);
@@ -135,14 +184,14 @@ describe('the CLI as a child process', () => {
       expect(run.stdout).toContain('IAM calls');
     });
 
-    it('never colours with NO_COLOR', async () => {
+    it.concurrent('never colours with NO_COLOR', async () => {
       const run = await onTerminal({ TERM: 'xterm-256color', NO_COLOR: '1' });
       expect(run.stdout).toMatch(/HIGH {4} {2}key-too-old/);
       expect(run.stdout).not.toMatch(COLOUR);
     });
   });
 
-  it('says in one line that no credentials were found, and where it looked', async () => {
+  it.concurrent('says in one line that no credentials were found, and where it looked', async () => {
     const run = await sh(cli(''), cleanEnv());
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: no AWS credentials found \(tried: .*AWS_PROFILE.*\).*aws sso login/);
@@ -150,55 +199,10 @@ describe('the CLI as a child process', () => {
     expect(run.stdout).toBe('');
   });
 
-  it('names a profile that does not exist', async () => {
+  it.concurrent('names a profile that does not exist', async () => {
     const run = await sh(cli(''), cleanEnv({ AWS_PROFILE: 'nope' }));
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: no AWS credentials: AWS_PROFILE=nope, but .* no such profile/);
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
-  });
-
-  describe('an endpoint that cannot be reached', () => {
-    let closedPort: number;
-    let blackhole: Server;
-    const sockets: Socket[] = [];
-
-    beforeAll(async () => {
-      // A port below the ephemeral range, so that no server another test starts on port 0 can take it; the probe
-      // proves nothing listens there.
-      closedPort = 9;
-      const probe = createServer();
-      await new Promise<void>((resolve, reject) => {
-        probe.once('error', reject);
-        probe.listen(closedPort, '127.0.0.1', resolve);
-      });
-      await new Promise((resolve) => probe.close(resolve));
-      // Accepts connections and never answers.
-      blackhole = createServer((socket) => sockets.push(socket));
-      await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
-    });
-
-    afterAll(async () => {
-      sockets.forEach((socket) => socket.destroy());
-      await new Promise((resolve) => blackhole.close(resolve));
-    });
-
-    it('a closed port: one line naming the endpoint, exit 1', async () => {
-      const url = `http://127.0.0.1:${closedPort}`;
-      const run = await sh(cli(''), cleanEnv({ ...FAKE_KEYS, AWS_ENDPOINT_URL: url }));
-      expect(run.code).toBe(1);
-      expect(run.stderr).toBe(
-        `error: could not reach ${url} (connection refused after 2 attempt(s)); check the network, HTTPS_PROXY, AWS_REGION and any AWS_ENDPOINT_URL variable\n`,
-      );
-    });
-
-    it('a socket that never answers: timed out, one line, exit 1 (the check gives up after 2 attempts of 3 s)', async () => {
-      const { port } = blackhole.address() as { port: number };
-      const url = `http://127.0.0.1:${port}`;
-      const run = await sh(cli(''), cleanEnv({ ...FAKE_KEYS, AWS_ENDPOINT_URL: url }));
-      expect(run.code).toBe(1);
-      expect(run.stderr).toBe(
-        `error: could not reach ${url} (timed out after 2 attempt(s)); check the network, HTTPS_PROXY, AWS_REGION and any AWS_ENDPOINT_URL variable\n`,
-      );
-    });
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Helpers for the CDK tests: an app that synthesizes like `cdk synth` (bundling off, and without CDK's built-in
- * CloudFormation validation, which `test/lib/cloudformation-validation.test.ts` runs once on the whole app), and
+ * CloudFormation validation, which `test/e2e/cloudformation-validation.e2e.ts` runs once on the whole app), and
  * template readers.
  */
 import * as fs from 'fs';
@@ -23,12 +23,17 @@ export const STACK_ID = 'IamKeyAuditor-test';
 /**
  * A new app with bundling off (the entry must exist, esbuild does not run) and the built-in CloudFormation
  * validation off: its engine takes about 2 s to start in each test file and half a second a synth, and what it
- * checks does not change with the props these tests vary. `cloudformation-validation.test.ts` runs it on every
- * stack `cdk synth` builds.
+ * checks does not change with the props these tests vary. `test/e2e/cloudformation-validation.e2e.ts` runs it on
+ * every stack `cdk synth` builds. Construct stack traces are off too, as in `cdk synth` without `--debug`.
  */
 export function newApp(context: Record<string, unknown> = {}): App {
   return new App({
-    context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
+    context: {
+      ...CDK_CONTEXT,
+      'aws:cdk:bundling-stacks': [],
+      'aws:cdk:disable-stack-trace': true,
+      ...context,
+    },
     builtinCloudFormationValidation: false,
   });
 }

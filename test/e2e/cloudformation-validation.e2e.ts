@@ -1,9 +1,9 @@
 /**
  * CDK's built-in CloudFormation validation (the cfn-lint rules, compiled to WebAssembly) on every stack that
  * `cdk synth` builds: the three single-account stages with the documented deploy config, and both stacks of
- * organization mode. The other CDK tests turn it off (`newApp`) because its engine takes seconds to start in each
- * test file; this is where it runs, strict (cdk.json's `@aws-cdk/core:strictCfnValidateErrors`), so that any
- * violation fails the synth.
+ * organization mode. The CDK tests of `npm test` turn it off (`newApp`): its engine takes seconds of CPU to start
+ * in each test file. Here it runs strict (cdk.json's `@aws-cdk/core:strictCfnValidateErrors`), as `cdk synth` does,
+ * so that any violation fails the synth.
  */
 import * as fs from 'fs';
 import * as os from 'os';
