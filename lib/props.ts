@@ -7,7 +7,7 @@ import type { Duration, StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { validateAuditConfig, type AuditConfig, type AuditConfigInput } from '../lambdas/audit/config';
 import { SNS_TOPIC_ARN } from '../lambdas/audit/domain/patterns';
-import { DEFAULT_METRICS_NAMESPACE } from '../lambdas/audit/metrics';
+import { DEFAULT_METRICS_NAMESPACE } from '../lambdas/audit/metric-names';
 import { validateMaxHoursWithoutAudit } from './constructs/audit-alarms';
 import type { AuditStateTableProps } from './constructs/audit-state-table';
 import { validateMemorySize, validateTimeout } from './constructs/audit-function';

@@ -17,9 +17,9 @@ import { audit } from './engine';
 import { saveKeyIndex } from './adapters/key-index-store';
 import type { KeyIndex } from './domain/key-index';
 import { InvalidEventError, parseInvocation, type Invocation } from './event';
+import { DEFAULT_METRICS_NAMESPACE } from './metric-names';
 import {
   callsSince,
-  DEFAULT_METRICS_NAMESPACE,
   recordAccountMetric,
   recordAuditMetrics,
   recordDeliveryMetrics,

@@ -10,28 +10,7 @@ import type { NotificationResults } from './domain/notification';
 import type { AuditReport } from './domain/report';
 import type { OrganizationReport } from './domain/organization';
 import { RULE_IDS } from './domain/types';
-
-/** The metric names, shared with the stack's alarms. */
-export const METRIC = {
-  auditCompleted: 'AuditCompleted',
-  auditIncomplete: 'AuditIncomplete',
-  findings: 'Findings',
-  usersScanned: 'UsersScanned',
-  keysScanned: 'KeysScanned',
-  usersVerifiedLive: 'UsersVerifiedLive',
-  usersFromKeyIndex: 'UsersFromKeyIndex',
-  auditDuration: 'AuditDuration',
-  iamCalls: 'IamCalls',
-  iamThrottled: 'IamThrottledAttempts',
-  notificationFailed: 'NotificationFailed',
-  accountAuditFailed: 'AccountAuditFailed',
-  accountsAudited: 'AccountsAudited',
-  accountsFailed: 'AccountsFailed',
-  runSkipped: 'RunSkipped',
-  deliveryPending: 'DeliveryPending',
-} as const;
-
-export const DEFAULT_METRICS_NAMESPACE = 'IamKeyAuditor';
+import { METRIC } from './metric-names';
 
 /**
  * Records one audit. `AuditCompleted` counts only a full-account audit that covered every user and was not a dry

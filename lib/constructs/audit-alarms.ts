@@ -6,7 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { CHANNELS } from '../../lambdas/audit/domain/notification';
-import { METRIC } from '../../lambdas/audit/metrics';
+import { METRIC } from '../../lambdas/audit/metric-names';
 
 export interface AuditAlarmsProps {
   /** The audit function whose errors and metrics are watched. */

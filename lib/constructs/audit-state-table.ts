@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../lambdas/audit/adapters/state-store';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../lambdas/audit/adapters/state-table-keys';
 import { ENV } from '../../lambdas/audit/config';
 
 export interface AuditStateTableProps {

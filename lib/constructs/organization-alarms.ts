@@ -4,7 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { METRIC } from '../../lambdas/audit/metrics';
+import { METRIC } from '../../lambdas/audit/metric-names';
 
 /** The metric the function writes once per account audited, 1 if it failed, with the `service` and `Account` dimensions. */
 const ACCOUNT_AUDIT_FAILED_METRIC = METRIC.accountAuditFailed;

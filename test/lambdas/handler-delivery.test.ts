@@ -10,7 +10,7 @@ import { GetUserCommand } from '@aws-sdk/client-iam';
 import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { leasePartitionKey, LEASE_SORT_KEY } from '../../lambdas/audit/adapters/delivery-store';
-import { PARTITION_KEY, SORT_KEY } from '../../lambdas/audit/adapters/state-store';
+import { PARTITION_KEY, SORT_KEY } from '../../lambdas/audit/adapters/state-table-keys';
 import { WEBHOOK_NOT_CONFIGURED } from '../../lambdas/audit/domain/patterns';
 import type { AuditReport } from '../../lambdas/audit/domain/report';
 import { handler as lambdaHandler, resetRuntime, type RunSkipped } from '../../lambdas/audit/handler';

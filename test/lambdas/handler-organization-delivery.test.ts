@@ -10,7 +10,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { PARTITION_KEY, SORT_KEY } from '../../lambdas/audit/adapters/state-store';
+import { PARTITION_KEY, SORT_KEY } from '../../lambdas/audit/adapters/state-table-keys';
 import { handler, resetRuntime } from '../../lambdas/audit/handler';
 import { daysAgo } from '../support/builders';
 import { startDynalite, type Dynalite } from '../support/dynalite';

@@ -24,7 +24,7 @@ export const STACK_ID = 'IamKeyAuditor-test';
  * A new app with bundling off (the entry must exist, esbuild does not run) and the built-in CloudFormation
  * validation off: its engine takes about 2 s to start in each test file and half a second a synth, and what it
  * checks does not change with the props these tests vary. `test/e2e/cloudformation-validation.e2e.ts` runs it on
- * every stack `cdk synth` builds. Construct stack traces are off too, as in `cdk synth` without `--debug`.
+ * every stack `cdk synth` builds. The constructs' stack traces (metadata, not in the templates) are off too.
  */
 export function newApp(context: Record<string, unknown> = {}): App {
   return new App({
@@ -32,6 +32,7 @@ export function newApp(context: Record<string, unknown> = {}): App {
       ...CDK_CONTEXT,
       'aws:cdk:bundling-stacks': [],
       'aws:cdk:disable-stack-trace': true,
+      'aws:cdk:disable-creation-stack-traces': true,
       ...context,
     },
     builtinCloudFormationValidation: false,

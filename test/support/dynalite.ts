@@ -12,7 +12,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PARTITION_KEY, SORT_KEY } from '../../lambdas/audit/adapters/state-store';
+import { PARTITION_KEY, SORT_KEY } from '../../lambdas/audit/adapters/state-table-keys';
 
 /** The part of dynalite's API used here (it ships no types). */
 type DynaliteFactory = (options: {

@@ -18,14 +18,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Channel } from '../domain/notification';
 import { DAY_MS } from '../domain/time';
-import {
-  describeDynamoDbError,
-  isConditionFailed,
-  PARTITION_KEY,
-  queryPartition,
-  SORT_KEY,
-  TTL_ATTRIBUTE,
-} from './state-store';
+import { describeDynamoDbError, isConditionFailed, queryPartition } from './state-store';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from './state-table-keys';
 
 /** The sort key of a lease item. */
 export const LEASE_SORT_KEY = 'lease';

@@ -26,7 +26,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { IndexedKey, KeyIndex, KeyIndexLoad } from '../domain/key-index';
 import { DAY_MS } from '../domain/time';
-import { describeDynamoDbError, PARTITION_KEY, queryPartition, SORT_KEY, TTL_ATTRIBUTE } from './state-store';
+import { describeDynamoDbError, queryPartition } from './state-store';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from './state-table-keys';
 
 /** The partition of an account's key index. */
 export function keyIndexPartitionKey(accountId: string): string {

@@ -3,7 +3,7 @@
  * and finding id, saying when it was first seen, last seen and alerted on each channel. The same table holds the
  * run lease of each account and the delivery outbox (see `adapters/delivery-store.ts`).
  *
- * Table design (the stack's table uses the constants exported here):
+ * Table design (the stack's table uses the key names of `state-table-keys.ts`):
  * - partition key `pk` (S): the account id, so one table can hold several accounts;
  * - sort key `sk` (S): the finding id (`rule|user|key`, `findingId` in domain/types.ts);
  * - `rule`, `userName`, `accessKeyId` (absent for findings without a key), `firstSeenAt`, `lastSeenAt`,
@@ -26,15 +26,10 @@ import { mapWithConcurrency } from '../concurrency';
 import type { Channel } from '../domain/notification';
 import { DAY_MS } from '../domain/time';
 import { findingId, RULE_IDS, type RuleId } from '../domain/types';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from './state-table-keys';
 
 export type { OpenFindingState };
 
-/** The table's partition key (S): the account id. */
-export const PARTITION_KEY = 'pk';
-/** The table's sort key (S): the finding id. */
-export const SORT_KEY = 'sk';
-/** The table's TTL attribute (N, epoch seconds). */
-export const TTL_ATTRIBUTE = 'expiresAt';
 /** An item expires this many days after the finding was last seen. */
 export const STATE_TTL_DAYS = 90;
 

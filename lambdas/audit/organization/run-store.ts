@@ -14,14 +14,8 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  describeDynamoDbError,
-  PARTITION_KEY,
-  queryPartition,
-  SORT_KEY,
-  TTL_ATTRIBUTE,
-  type Partition,
-} from '../adapters/state-store';
+import { describeDynamoDbError, queryPartition, type Partition } from '../adapters/state-store';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../adapters/state-table-keys';
 import { DAY_MS } from '../domain/time';
 import type { AccountResult } from '../domain/organization';
 

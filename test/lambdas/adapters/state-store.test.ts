@@ -8,15 +8,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   expiresAtFor,
-  PARTITION_KEY,
-  SORT_KEY,
   StateStore,
   StateStoreError,
-  TTL_ATTRIBUTE,
   type OpenFindingState,
   type SkippedItems,
   type StateStoreOptions,
 } from '../../../lambdas/audit/adapters/state-store';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../../lambdas/audit/adapters/state-table-keys';
 import { DAY_MS } from '../../../lambdas/audit/domain/time';
 import { findingId, type RuleId } from '../../../lambdas/audit/domain/types';
 import { ACCOUNT_ID, daysAgo, NOW } from '../../support/builders';

@@ -1,10 +1,6 @@
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  PARTITION_KEY,
-  SORT_KEY,
-  StateStore,
-  TTL_ATTRIBUTE,
-} from '../../../lambdas/audit/adapters/state-store';
+import { StateStore } from '../../../lambdas/audit/adapters/state-store';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../../lambdas/audit/adapters/state-table-keys';
 import { mapWithConcurrency } from '../../../lambdas/audit/concurrency';
 import { DAY_MS } from '../../../lambdas/audit/domain/time';
 import { findingId } from '../../../lambdas/audit/domain/types';
