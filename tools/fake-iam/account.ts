@@ -121,14 +121,20 @@ const ACCESS_KEY_ID = /^AKIA[A-Z0-9]{16}$/;
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const MAX_KEYS = 2;
 
+/**
+ * `Math.imul`, bound once: in a `vm` context (as under Jest) every lookup of a global such as `Math` goes through
+ * the context's interceptors, which made each call of the generator below about 30 times slower there.
+ */
+const imul = Math.imul;
+
 /** A small seeded PRNG (mulberry32): the same seed gives the same sequence in [0, 1). */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
@@ -347,7 +353,8 @@ export class FakeIamAccount {
 
   private newId(prefix: string, length: number): string {
     let id = prefix;
-    for (let i = 0; i < length; i++) id += ID_ALPHABET[Math.floor(this.random() * ID_ALPHABET.length)];
+    // `| 0` rounds down (the index is small and never negative) without a lookup of `Math` for each character.
+    for (let i = 0; i < length; i++) id += ID_ALPHABET[(this.random() * ID_ALPHABET.length) | 0];
     return id;
   }
 }
