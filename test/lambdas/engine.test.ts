@@ -1,3 +1,4 @@
+import 'aws-sdk-client-mock-jest';
 import { GetAccessKeyLastUsedCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { IamGateway } from '../../lambdas/audit/adapters/iam';

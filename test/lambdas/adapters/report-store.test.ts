@@ -1,3 +1,4 @@
+import 'aws-sdk-client-mock-jest';
 import { NoSuchBucket, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import {

@@ -1,3 +1,4 @@
+import 'aws-sdk-client-mock-jest';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
