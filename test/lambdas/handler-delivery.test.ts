@@ -41,7 +41,11 @@ let slack: SlackServer;
 let table: string;
 let tables = 0;
 
-/** alice with a key 120 days old, and `extra` more users each with one (for multi-message digests). */
+/**
+ * alice with a key 120 days old, and `extra` more users each with one (for multi-message digests). Theirs are
+ * service users with long names and described keys (a user tag keyed by the key's id, as IAM stores a key's
+ * description), so that each of their findings takes a long line and a few users fill a message.
+ */
 function users(extra = 0, aliceKeyAgeDays = 120): MockUser[] {
   return [
     {
@@ -56,7 +60,10 @@ function users(extra = 0, aliceKeyAgeDays = 120): MockUser[] {
       ],
     },
     ...Array.from({ length: extra }, (_, i) => ({
-      userName: `svc-${String(i).padStart(3, '0')}`,
+      userName: `svc-${String(i).padStart(3, '0')}-nightly-export-to-the-reporting-bucket`,
+      tags: {
+        [`AKIASVC${String(i).padStart(13, '0')}`]: `reporting export ${i}, deployed by the data pipeline`,
+      },
       keys: [
         {
           accessKeyId: `AKIASVC${String(i).padStart(13, '0')}`,
@@ -197,9 +204,9 @@ describe('case 1: a finding counts as alerted on a channel only once that channe
   it.each(['daily', 'changes'])(
     'Slack failing on message 2 of 3, then a re-run in %s mode: only the missing parts are sent',
     async (mode) => {
-      // Every finding in full (no cap), so that the day-one digest of 300 users takes 3 messages.
+      // Every finding in full (no cap), so that the day-one digest of 140 users takes 3 messages.
       environment({ NOTIFY_MODE: mode, MAX_FINDING_LINES: '1000' });
-      serveAccount(accountOf(users(299)));
+      serveAccount(accountOf(users(139)));
       slack.setResponses([SLACK.ok, SLACK.actionProhibited]);
 
       await expect(handler(SCHEDULED)).rejects.toThrow(/message 2 of 3/);
