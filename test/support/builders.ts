@@ -52,13 +52,16 @@ export function used(days: number, partial: Partial<LastUsed> = {}, now: Date = 
   return { date: daysAgo(days, now), service: 's3', region: 'eu-west-2', ...partial };
 }
 
-/** A healthy key: Active, created 10 days ago, last used a day ago. */
+/**
+ * A healthy key: Active, created 10 days ago, last used a day ago. The dates are only computed when `partial` does
+ * not give them: the scale tests build tens of thousands of keys.
+ */
 export function key(partial: Partial<AccessKey> = {}): AccessKey {
   return {
     accessKeyId: 'AKIAEXAMPLE000000001',
     status: 'Active',
-    createdAt: daysAgo(10),
-    lastUsed: used(1),
+    createdAt: partial.createdAt ?? daysAgo(10),
+    lastUsed: partial.lastUsed !== undefined ? partial.lastUsed : used(1),
     ...partial,
   };
 }
