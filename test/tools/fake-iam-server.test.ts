@@ -29,6 +29,7 @@ import {
 import { applyPolicies } from '../../lambdas/audit/domain/policies';
 import { evaluateUser, rotationStepOf } from '../../lambdas/audit/domain/rules';
 import { validateAuditConfig } from '../../lambdas/audit/config';
+import { createAwsClients } from '../../lambdas/audit/adapters/aws-clients';
 import { RULE_IDS, type AccessKey } from '../../lambdas/audit/domain/types';
 import { toDomainUser } from '../support/demo-audit';
 import { DEFAULT_RULE_SETTINGS } from '../../lambdas/audit/settings';
@@ -481,8 +482,15 @@ describe('protocol, rate limit, latency, faults and stats', () => {
     expect(server.stats.calls('GetUser')).toBe(10 - rejected.length);
     expect(server.stats.total).toBe(10);
 
-    const limited = await start(buildSampleAccount(NOW), { rateLimitPerSecond: 10 });
-    const retrying = iamClient(limited, 10);
+    const limited = await start(buildSampleAccount(NOW), { rateLimitPerSecond: 100, burst: 5 });
+    // The audit's own IAM client (adaptive retries), its backoff scaled down as in faults.test.ts.
+    const auditClients = createAwsClients({
+      maxAttempts: 10,
+      retryBackoffScale: 0.01,
+      ...clientConfig(limited),
+    });
+    clients.push(auditClients.iam, auditClients.reportIam, auditClients.sts);
+    const retrying = auditClients.iam;
     const users = await Promise.all(
       Array.from({ length: 20 }, () => retrying.send(new GetUserCommand({ UserName: 'deploy-bot' }))),
     );
