@@ -3,7 +3,7 @@ import * as cloudformation from 'aws-cdk-lib/aws-cloudformation';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { IAM_READ_ACTIONS } from '../lambdas/audit/adapters/iam-actions';
-import { SERVICE_NAME } from './constructs/audit-function';
+import { SERVICE_NAME } from '../lambdas/audit/metric-names';
 import { validateStage } from './props';
 import {
   auditorTrust,

@@ -17,7 +17,7 @@ import { audit } from './engine';
 import { saveKeyIndex } from './adapters/key-index-store';
 import type { KeyIndex } from './domain/key-index';
 import { InvalidEventError, parseInvocation, type Invocation } from './event';
-import { DEFAULT_METRICS_NAMESPACE } from './metric-names';
+import { DEFAULT_METRICS_NAMESPACE, SERVICE_NAME } from './metric-names';
 import {
   callsSince,
   recordAccountMetric,
@@ -48,8 +48,6 @@ import {
   type RunContext,
 } from './pipeline';
 import { buildRuntime, type Runtime } from './runtime';
-
-const SERVICE_NAME = 'iam-key-auditor';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({

@@ -1,7 +1,7 @@
 /**
- * The names the function writes its CloudWatch metrics under (`metrics.ts`) and the stack's alarms read
- * (`lib/constructs/audit-alarms.ts`, `organization-alarms.ts`). Kept apart from `metrics.ts` so that the CDK app
- * imports names, not Powertools.
+ * The names the function writes its logs and CloudWatch metrics under (`handler.ts`, `metrics.ts`) and the stack
+ * reads (the alarms of `lib/constructs/audit-alarms.ts` and `organization-alarms.ts`, the function's environment,
+ * the `Service` tag). Kept apart from `metrics.ts` so that the CDK app imports names, not Powertools.
  */
 /** The metric names. */
 export const METRIC = {
@@ -24,3 +24,9 @@ export const METRIC = {
 } as const;
 
 export const DEFAULT_METRICS_NAMESPACE = 'IamKeyAuditor';
+
+/**
+ * The Powertools service name of the function's logs and metrics: every metric carries it as its `service`
+ * dimension, which the alarms select on.
+ */
+export const SERVICE_NAME = 'iam-key-auditor';

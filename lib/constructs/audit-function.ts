@@ -7,12 +7,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { configToEnv, type AuditConfig } from '../../lambdas/audit/config';
 import { IAM_READ_ACTIONS } from '../../lambdas/audit/adapters/iam-actions';
+import { SERVICE_NAME } from '../../lambdas/audit/metric-names';
 
 /** The audit Lambda's entry point, resolved from the repository root. */
 export const AUDIT_HANDLER_ENTRY = path.join(__dirname, '..', '..', 'lambdas', 'audit', 'handler.ts');
-
-/** The service name Powertools puts on every log line and metric. */
-export const SERVICE_NAME = 'iam-key-auditor';
 
 /** Defaults of {@link AuditFunctionProps}, in one place so the stack and the tests can name them. */
 export const AUDIT_FUNCTION_DEFAULTS = {

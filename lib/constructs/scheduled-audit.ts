@@ -6,7 +6,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { AuditConfig } from '../../lambdas/audit/config';
 import { AuditAlarms } from './audit-alarms';
-import { AuditFunction, SERVICE_NAME } from './audit-function';
+import { SERVICE_NAME } from '../../lambdas/audit/metric-names';
+import { AuditFunction } from './audit-function';
 
 /** How the audit is watched: required, a scheduled audit always has its alarms. */
 export interface AuditMonitoring {
