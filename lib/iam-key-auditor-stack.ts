@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import { Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -17,6 +17,7 @@ import { OrganizationFanout } from './constructs/organization-fanout';
 import { ReportBucket } from './constructs/report-bucket';
 import { ScheduledAudit } from './constructs/scheduled-audit';
 import { auditorRoleName, MEMBER_ROLE_NAME, ORGANIZATION_READER_ROLE_NAME } from './organization';
+import { addOperatorOutputs } from './operator-outputs';
 import { inStack, validateStackProps, type IamKeyAuditorStackProps, type OrganizationMode } from './props';
 
 /**
@@ -141,48 +142,12 @@ export class IamKeyAuditorStack extends Stack {
     }
     this.reportBucket = ReportBucket.forFunction(this, 'Report', report, fn);
 
-    new CfnOutput(this, 'AuditFunctionName', {
-      description: 'Name of the audit Lambda function',
-      value: fn.functionName,
-    });
-    new CfnOutput(this, 'FindingsTopicArn', {
-      description: 'The SNS topic the findings are published to',
-      value: this.channels.topic.topicArn,
-    });
-    if (this.channels.webhookSecret) {
-      new CfnOutput(this, 'SlackWebhookSecretArn', {
-        description: 'Put the Slack incoming webhook URL in this secret: aws secretsmanager put-secret-value',
-        value: this.channels.webhookSecret.secretArn,
-      });
-      new CfnOutput(this, 'SlackWebhookCommand', {
-        description: 'Puts the Slack incoming webhook URL in the secret (replace the URL with yours)',
-        value: `aws secretsmanager put-secret-value --region ${this.region} --secret-id ${this.channels.webhookSecret.secretArn} --secret-string 'https://hooks.slack.com/services/T000/B000/XXXX'`,
-      });
-    }
-    if (this.organization) {
-      new CfnOutput(this, 'StateMachineArn', {
-        description: 'The organization run: lists the accounts, audits each, notifies once',
-        value: this.organization.fanout.stateMachine.stateMachineArn,
-      });
-    }
-    // In organization mode a manual re-audit names the member account.
-    const [manualDescription, manualPayload] = this.organization
-      ? ['the member account, and the users in it,', '{"accountId":"111122223333","users":["alice"]}']
-      : ['the users', '{"users":["alice"]}'];
-    const dryRunPayload = this.organization
-      ? '{"accountId":"111122223333","dryRun":true}'
-      : '{"dryRun":true}';
-    new CfnOutput(this, 'DryRunCommand', {
-      description: `Runs the audit now as a dry run${this.organization ? ' of the member account named' : ''}: sends nothing, writes nothing, returns the report`,
-      value: `aws lambda invoke --region ${this.region} --function-name ${fn.functionName} --cli-binary-format raw-in-base64-out --payload '${dryRunPayload}' report.json`,
-    });
-    new CfnOutput(this, 'LogsCommand', {
-      description: 'Shows the summary line of each audit of the last day (the first scheduled run included)',
-      value: `aws logs tail --region ${this.region} ${this.auditFunction.logGroup.logGroupName} --since 1d --filter-pattern '{ $.message = "audit complete" }'`,
-    });
-    new CfnOutput(this, 'ManualInvokeCommand', {
-      description: `Runs the audit now for ${manualDescription} named in the payload`,
-      value: `aws lambda invoke --region ${this.region} --function-name ${fn.functionName} --cli-binary-format raw-in-base64-out --payload '${manualPayload}' out.json`,
+    addOperatorOutputs(this, {
+      fn,
+      logGroup: this.auditFunction.logGroup,
+      topic: this.channels.topic,
+      webhookSecret: this.channels.webhookSecret,
+      stateMachine: this.organization?.fanout.stateMachine,
     });
   }
 
