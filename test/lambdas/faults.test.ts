@@ -83,10 +83,10 @@ describe('IAM throttling (Throttling: Rate exceeded)', () => {
   it('above the account rate: requests beyond it are refused and retried until they pass', async () => {
     const { report, calls, stats } = await auditThrough(
       buildSyntheticAccount({ users: 40, flaggedShare: 0.5, now: NOW, seed: 3 }),
-      // Fast enough that the run is short, with a bucket far smaller than the audit's calls in flight.
+      // Fast enough that the run is short, with a bucket far smaller than the audit's 8 calls in flight.
       {
         rateLimitPerSecond: 200,
-        burst: 5,
+        burst: 2,
       },
     );
     expect(report.summary.usersScanned).toBe(40);
