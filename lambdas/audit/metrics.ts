@@ -1,7 +1,7 @@
 /**
  * The audit's CloudWatch metrics, written as EMF by Powertools Metrics. Every metric carries the `service`
  * dimension; per-rule, per-channel and per-account metrics add `Rule` (single-account audits only), `Channel` or
- * `Account`. The stack's alarms read these names.
+ * `Account`. The names, which the stack's alarms read, are in `metric-names.ts`.
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { CallCounts } from './adapters/call-counter';

@@ -1,6 +1,6 @@
 /**
- * The key schema and TTL attribute of the state table, shared by the stores that read and write it
- * (`state-store.ts`, `key-index-store.ts`, `delivery-store.ts`, `organization/run-store.ts`) and the stack that creates it
+ * The key schema and TTL attribute of the state table, shared by the stores that read and write it (`state-store.ts`,
+ * `key-index-store.ts`, `delivery-store.ts`, `organization/run-store.ts`) and the stack that creates it
  * (`lib/constructs/audit-state-table.ts`). Kept apart from the stores so that the CDK app imports names, not the
  * DynamoDB client.
  */
