@@ -19,6 +19,7 @@ import { startDynalite, type Dynalite } from '../support/dynalite';
 import { accountOf, iamMock, serveAccount, type MockUser } from '../support/iam-mock';
 import { lambdaContext } from '../support/lambda-context';
 import { SLACK, startSlackServer, type SlackServer } from '../support/slack-server';
+import { metricsWritten } from '../support/metrics';
 
 const handler = (event: unknown, context = lambdaContext()) =>
   lambdaHandler(event, context) as Promise<AuditReport | RunSkipped>;
@@ -91,27 +92,6 @@ function environment(extra: Record<string, string> = {}): void {
     ...extra,
   };
   resetRuntime();
-}
-
-/** The EMF metrics Powertools printed: name → value, with the Channel dimension where there is one. */
-function metricsWritten(): { name: string; value: number; dimension?: string }[] {
-  return (console.log as jest.Mock).mock.calls
-    .map(([line]) =>
-      typeof line === 'string' && line.includes('"_aws"')
-        ? (JSON.parse(line) as Record<string, unknown>)
-        : undefined,
-    )
-    .filter((blob): blob is Record<string, unknown> => blob !== undefined)
-    .flatMap((blob) => {
-      const directive = (blob._aws as { CloudWatchMetrics: { Metrics: { Name: string }[] }[] })
-        .CloudWatchMetrics[0]!;
-      const dimension = blob.Channel as string | undefined;
-      return directive.Metrics.map(({ Name }) => ({
-        name: Name,
-        value: blob[Name] as number,
-        ...(dimension ? { dimension } : {}),
-      }));
-    });
 }
 
 async function stateItem(id: string): Promise<Record<string, unknown> | undefined> {

@@ -9,6 +9,7 @@ import { NotificationError } from '../../lambdas/audit/notify';
 import { accountOf, serveAccount, type MockAccount } from '../support/iam-mock';
 import { lambdaContext } from '../support/lambda-context';
 import { SLACK, startSlackServer, type SlackServer } from '../support/slack-server';
+import { metricsWritten } from '../support/metrics';
 
 /** The handler of a single-account audit, which returns the report. */
 const handler = (event: unknown, context: Parameters<typeof lambdaHandler>[1]) =>
@@ -53,27 +54,6 @@ function everythingLogged(): string {
       typeof arg === 'string' ? arg : JSON.stringify(arg, Object.getOwnPropertyNames(arg ?? {})),
     )
     .join('\n');
-}
-
-/** The EMF metric blobs Powertools printed: metric name → values, with the dimension value where there is one. */
-function metricsWritten(): { name: string; value: number; dimension?: string }[] {
-  return (console.log as jest.Mock).mock.calls
-    .map(([line]) =>
-      typeof line === 'string' && line.includes('"_aws"')
-        ? (JSON.parse(line) as Record<string, unknown>)
-        : undefined,
-    )
-    .filter((blob): blob is Record<string, unknown> => blob !== undefined)
-    .flatMap((blob) => {
-      const directive = (blob._aws as { CloudWatchMetrics: { Metrics: { Name: string }[] }[] })
-        .CloudWatchMetrics[0]!;
-      const dimension = (blob.Rule ?? blob.Channel) as string | undefined;
-      return directive.Metrics.map(({ Name }) => ({
-        name: Name,
-        value: blob[Name] as number,
-        ...(dimension ? { dimension } : {}),
-      }));
-    });
 }
 
 beforeAll(async () => {
