@@ -13,8 +13,9 @@ import { leasePartitionKey, LEASE_SORT_KEY } from '../../lambdas/audit/adapters/
 import { PARTITION_KEY, SORT_KEY } from '../../lambdas/audit/adapters/state-table-keys';
 import { WEBHOOK_NOT_CONFIGURED } from '../../lambdas/audit/domain/patterns';
 import type { AuditReport } from '../../lambdas/audit/domain/report';
-import { handler as lambdaHandler, resetRuntime, type RunSkipped } from '../../lambdas/audit/handler';
+import { handler as lambdaHandler, type RunSkipped } from '../../lambdas/audit/handler';
 import { ACCOUNT_ID, daysAgo } from '../support/builders';
+import { useDeliveryEnvironment } from '../support/delivery-environment';
 import { startDynalite, type Dynalite } from '../support/dynalite';
 import { accountOf, iamMock, serveAccount, type MockUser } from '../support/iam-mock';
 import { lambdaContext } from '../support/lambda-context';
@@ -28,8 +29,6 @@ const TOPIC_ARN = 'arn:aws:sns:eu-west-2:123456789012:iam-key-audit-findings';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:iam-key-auditor/slack-AbC123';
 const SCHEDULED = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
 const ALICE_KEY = 'AKIAALICE00000000001';
-/** A weekday that is not today: `changes` mode must not post its full digest because of the date. */
-const NOT_TODAY = String((new Date().getUTCDay() + 3) % 7);
 
 // Slack's pacing (one message a second) is real here: a three-message digest takes seconds.
 jest.setTimeout(30_000);
@@ -78,20 +77,11 @@ function users(extra = 0, aliceKeyAgeDays = 120): MockUser[] {
 }
 
 function environment(extra: Record<string, string> = {}): void {
-  process.env = {
-    ...ENV,
-    CREDENTIAL_REPORT_WAIT_SECONDS: '0',
-    SNS_TOPIC_ARN: TOPIC_ARN,
-    SLACK_WEBHOOK_SECRET_ARN: SECRET_ARN,
-    STATE_TABLE_NAME: table,
-    AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
-    AWS_SECRET_ACCESS_KEY: 'fake-secret-for-dynalite',
-    FULL_DIGEST_WEEKDAY: NOT_TODAY,
-    ...extra,
-  };
-  resetRuntime();
+  useDeliveryEnvironment(
+    ENV,
+    { topicArn: TOPIC_ARN, secretArn: SECRET_ARN, table, dynamoDbEndpoint: db.endpoint },
+    extra,
+  );
 }
 
 async function stateItem(id: string): Promise<Record<string, unknown> | undefined> {

@@ -11,12 +11,13 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { PARTITION_KEY, SORT_KEY } from '../../lambdas/audit/adapters/state-table-keys';
-import { handler, resetRuntime } from '../../lambdas/audit/handler';
+import { handler } from '../../lambdas/audit/handler';
 import { daysAgo } from '../support/builders';
 import { startDynalite, type Dynalite } from '../support/dynalite';
 import { accountOf, serveAccount, stsMock } from '../support/iam-mock';
 import { lambdaContext } from '../support/lambda-context';
 import { SLACK, startSlackServer, type SlackServer } from '../support/slack-server';
+import { useDeliveryEnvironment } from '../support/delivery-environment';
 
 jest.setTimeout(30_000);
 
@@ -24,7 +25,6 @@ const TOPIC_ARN = 'arn:aws:sns:eu-west-2:999999999999:iam-key-audit-findings';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-2:999999999999:secret:iam-key-auditor/slack-AbC123';
 const TEAM_SECRET_ARN =
   'arn:aws:secretsmanager:eu-west-2:999999999999:secret:iam-key-auditor/payments-AbC123';
-const NOT_TODAY = String((new Date().getUTCDay() + 3) % 7);
 const ACCOUNTS = [
   { Id: '111111111111', Name: 'production', State: 'ACTIVE' as const },
   { Id: '222222222222', Name: 'staging', State: 'ACTIVE' as const },
@@ -45,23 +45,16 @@ let table: string;
 let tables = 0;
 
 function environment(extra: Record<string, string> = {}): void {
-  process.env = {
-    ...ENV,
-    CREDENTIAL_REPORT_WAIT_SECONDS: '0',
-    SNS_TOPIC_ARN: TOPIC_ARN,
-    SLACK_WEBHOOK_SECRET_ARN: SECRET_ARN,
-    STATE_TABLE_NAME: table,
-    AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
-    AWS_SECRET_ACCESS_KEY: 'fake-secret-for-dynalite',
-    FULL_DIGEST_WEEKDAY: NOT_TODAY,
-    ORG_ACCOUNT_ROLE_NAME: 'IamKeyAuditorReadOnly',
-    ORG_READER_ROLE_ARN: 'arn:aws:iam::999999999999:role/IamKeyAuditorOrganizationReader',
-    ORG_EXTERNAL_ID: 'iam-key-auditor-ext-1',
-    ...extra,
-  };
-  resetRuntime();
+  useDeliveryEnvironment(
+    ENV,
+    { topicArn: TOPIC_ARN, secretArn: SECRET_ARN, table, dynamoDbEndpoint: db.endpoint },
+    {
+      ORG_ACCOUNT_ROLE_NAME: 'IamKeyAuditorReadOnly',
+      ORG_READER_ROLE_ARN: 'arn:aws:iam::999999999999:role/IamKeyAuditorOrganizationReader',
+      ORG_EXTERNAL_ID: 'iam-key-auditor-ext-1',
+      ...extra,
+    },
+  );
 }
 
 /** One organization run, step by step as the state machine invokes them. */
