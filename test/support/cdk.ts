@@ -4,6 +4,7 @@
  * template readers.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -21,13 +22,23 @@ export const CDK_CONTEXT = (
 export const STACK_ID = 'IamKeyAuditor-test';
 
 /**
+ * Where this test file's apps write their cloud assemblies, removed when the file's tests end. Without an `outdir`,
+ * each app writes about 90 KB to a temporary directory that nobody removes: tens of thousands of them in `/tmp`
+ * after a day of test runs. (Registered as the module loads: Jest refuses a hook added inside a test.)
+ */
+const ASSEMBLIES = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-key-auditor-cdk-'));
+afterAll(() => fs.rmSync(ASSEMBLIES, { recursive: true, force: true }));
+
+/**
  * A new app with bundling off (the entry must exist, esbuild does not run) and the built-in CloudFormation
  * validation off: its engine takes about 2 s to start in each test file and half a second a synth, and what it
  * checks does not change with the props these tests vary. `test/e2e/cloudformation-validation.e2e.ts` runs it on
- * every stack `cdk synth` builds. The constructs' stack traces (metadata, not in the templates) are off too.
+ * every stack `cdk synth` builds. The constructs' stack traces (metadata, not in the templates) are off too. The
+ * app writes to a directory of its own, removed after the test file.
  */
 export function newApp(context: Record<string, unknown> = {}): App {
   return new App({
+    outdir: fs.mkdtempSync(path.join(ASSEMBLIES, 'app-')),
     context: {
       ...CDK_CONTEXT,
       'aws:cdk:bundling-stacks': [],
