@@ -1,10 +1,10 @@
 /**
- * The CLI as a user runs it: `bin/iam-key-auditor.cjs` in a child process, its IAM and STS endpoint a fake IAM
- * (tools/fake-iam) on 127.0.0.1 given through the SDK's own AWS_ENDPOINT_URL, or a closed port, or a socket that
- * never answers. Nothing reaches AWS: the environment holds no real credentials and instance metadata is off.
+ * The CLI as a user runs it, in a child process (its code bundled, and once through `bin/iam-key-auditor.cjs`), its
+ * IAM and STS endpoint a fake IAM (tools/fake-iam) on 127.0.0.1 given through the SDK's own AWS_ENDPOINT_URL, or a
+ * closed port, or a socket that never answers. Nothing reaches AWS: the environment holds no real credentials and instance metadata is off.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -12,9 +12,9 @@ import stringWidth from 'string-width';
 import { buildSampleAccount, buildSyntheticAccount } from '../../tools/fake-iam/sample-account';
 import { startFakeIamServer, type FakeIamServer } from '../../tools/fake-iam/server';
 
-// Each test starts Node and compiles the CLI with tsx; the unreachable endpoints take a few seconds to fail. The
-// tests run at once (`it.concurrent`): each is its own process against a server that only answers, so that the
-// six seconds the never-answering socket takes overlap the other runs.
+// Each test starts Node and runs the CLI; the unreachable endpoints take a few seconds to fail. The tests run at
+// once (`it.concurrent`): each is its own process against a server that only answers, so that the six seconds the
+// never-answering socket takes overlap the other runs.
 jest.setTimeout(60_000);
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -58,7 +58,14 @@ function sh(command: string, env: NodeJS.ProcessEnv): Promise<Run> {
   });
 }
 
-const cli = (args: string) => `node ${BIN} --now ${NOW.toISOString()} ${args}`;
+/**
+ * The CLI's code bundled once by esbuild (as the Lambda's is), and a launcher that does what `bin/` does with it:
+ * one file to load, so a run takes about a third of the CPU of loading each module through tsx. One test runs
+ * `bin/iam-key-auditor.cjs` itself.
+ */
+const BUNDLED = path.join(HOME, 'iam-key-auditor.cjs');
+
+const cli = (args: string, bin = BUNDLED) => `node ${bin} --now ${NOW.toISOString()} ${args}`;
 
 let sample: FakeIamServer;
 let large: FakeIamServer;
@@ -70,6 +77,16 @@ let blackhole: Server;
 const sockets: Socket[] = [];
 
 beforeAll(async () => {
+  // Through esbuild's command line: its JavaScript API refuses Jest's sandboxed Uint8Array.
+  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'esbuild'), [
+    path.join(ROOT, 'lambdas', 'audit', 'cli.ts'),
+    '--bundle',
+    '--platform=node',
+    '--target=node20',
+    `--outfile=${path.join(HOME, 'cli.js')}`,
+    '--log-level=warning',
+  ]);
+  writeFileSync(BUNDLED, "require('./cli.js').run();\n");
   sample = await startFakeIamServer(buildSampleAccount(NOW), { now: () => NOW });
   // Enough findings that the JSON report is far larger than a pipe's buffer.
   large = await startFakeIamServer(
@@ -95,6 +112,7 @@ beforeAll(async () => {
 afterAll(async () => {
   sockets.forEach((socket) => socket.destroy());
   await Promise.all([sample.close(), large.close(), new Promise((resolve) => blackhole.close(resolve))]);
+  rmSync(HOME, { recursive: true, force: true });
 });
 
 const onFake = (server: FakeIamServer, extra: NodeJS.ProcessEnv = {}) =>
@@ -111,6 +129,18 @@ describe('the CLI as a child process', () => {
       expect(run.code).toBe(1);
       expect(run.stderr).toBe(
         `error: could not reach ${url} (timed out after 2 attempt(s)); check the network, HTTPS_PROXY, AWS_REGION and any AWS_ENDPOINT_URL variable\n`,
+      );
+    },
+  );
+
+  it.concurrent(
+    'runs from bin/ as npx runs it: bad usage exits 2, naming the option and what it allows',
+    async () => {
+      const run = await sh(cli('--fail-on severe', BIN), onFake(sample));
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(
+        /^error: --fail-on must be one of critical, high, medium, low, never; got "severe"\n/,
       );
     },
   );
