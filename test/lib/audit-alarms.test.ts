@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { STAGES } from '../../bin/stages';
-import { onlyResource, synth } from '../support/cdk';
+import { onlyResource, synth, synthDefault } from '../support/cdk';
 
 const OPS_TOPIC = 'arn:aws:sns:eu-west-2:123456789012:platform-operations';
 
@@ -20,7 +20,7 @@ function alarm(template: ReturnType<typeof synth>['template'], metricName: strin
 
 describe('alarms', () => {
   it('fire when the function errors', () => {
-    const { template } = synth();
+    const { template } = synthDefault();
     const [functionId] = onlyResource(template, 'AWS::Lambda::Function');
     expect(alarm(template, 'Errors')).toMatchObject({
       Namespace: 'AWS/Lambda',
@@ -33,7 +33,7 @@ describe('alarms', () => {
   });
 
   it('fire when no full audit completed for 26 hours, missing data counting as breaching', () => {
-    const { template } = synth();
+    const { template } = synthDefault();
     expect(alarm(template, 'AuditCompleted')).toMatchObject({
       Namespace: 'IamKeyAuditor',
       Dimensions: [{ Name: 'service', Value: 'iam-key-auditor' }],
@@ -48,7 +48,7 @@ describe('alarms', () => {
   });
 
   it.each(['slack', 'sns'])('fire when the %s channel failed after its retries', (channel) => {
-    const { template } = synth();
+    const { template } = synthDefault();
     expect(alarm(template, 'NotificationFailed', channel)).toMatchObject({
       Namespace: 'IamKeyAuditor',
       Dimensions: expect.arrayContaining([
@@ -61,7 +61,7 @@ describe('alarms', () => {
   });
 
   it("send ALARM and OK to the findings topic, which lets this account's alarms publish", () => {
-    const { template } = synth();
+    const { template } = synthDefault();
     const [topicId] = onlyResource(template, 'AWS::SNS::Topic');
     template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     for (const props of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {

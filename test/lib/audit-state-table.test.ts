@@ -1,9 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { onlyResource, synth } from '../support/cdk';
+import { onlyResource, synth, synthDefault } from '../support/cdk';
 
 describe('the state table', () => {
   it('is on-demand, with point-in-time recovery, a TTL, and the store key schema', () => {
-    const { template } = synth();
+    const { template } = synthDefault();
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -16,7 +16,7 @@ describe('the state table', () => {
   });
 
   it('is named to the function', () => {
-    const { template } = synth();
+    const { template } = synthDefault();
     const [tableId] = onlyResource(template, 'AWS::DynamoDB::Table');
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ STATE_TABLE_NAME: { Ref: tableId } }) },

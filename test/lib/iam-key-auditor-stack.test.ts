@@ -22,6 +22,7 @@ import {
   snapshotOf,
   STACK_ID,
   synth,
+  synthDefault,
 } from '../support/cdk';
 
 /** The IAM actions the audit needs, written out: a change to the grant must change this list too. */
@@ -63,7 +64,7 @@ const IAM_WRITE_ACTION =
 describe('IamKeyAuditorStack', () => {
   describe('schedule', () => {
     it('runs every day at 07:00 UTC by default, invoking the function once with no retries', () => {
-      const { template } = synth();
+      const { template } = synthDefault();
       const [functionId] = onlyResource(template, 'AWS::Lambda::Function');
       template.resourceCountIs('AWS::Events::Rule', 1);
       template.hasResourceProperties('AWS::Events::Rule', {
@@ -95,7 +96,7 @@ describe('IamKeyAuditorStack', () => {
 
   describe('function', () => {
     it('runs nodejs22.x on arm64 with 15 minutes and 1024 MB by default, never retried, with no reserved concurrency', () => {
-      const { template } = synth();
+      const { template } = synthDefault();
       template.hasResourceProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
@@ -119,7 +120,7 @@ describe('IamKeyAuditorStack', () => {
     });
 
     it('gets the default audit configuration, the service name and source maps in its environment', () => {
-      const { template } = synth();
+      const { template } = synthDefault();
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: {
@@ -181,7 +182,7 @@ describe('IamKeyAuditorStack', () => {
 
   describe('logs', () => {
     it('keeps three months of logs in a retained log group that the function logs to', () => {
-      const { template } = synth();
+      const { template } = synthDefault();
       const [logGroupId] = onlyResource(template, 'AWS::Logs::LogGroup');
       template.hasResource('AWS::Logs::LogGroup', {
         Properties: { RetentionInDays: 90 },
@@ -201,7 +202,7 @@ describe('IamKeyAuditorStack', () => {
 
   describe('permissions', () => {
     it('grants exactly the IAM read actions the audit needs, on *, in one statement', () => {
-      const { template } = synth();
+      const { template } = synthDefault();
       const iamStatements = allStatements(template).filter((s) =>
         actionsOf(s).some((a) => a.startsWith('iam:')),
       );
@@ -213,7 +214,7 @@ describe('IamKeyAuditorStack', () => {
     });
 
     it('grants nothing else but its log group, its topic, its webhook secret, its state table and its report objects', () => {
-      const { template } = synth();
+      const { template } = synthDefault();
       const [logGroupId] = onlyResource(template, 'AWS::Logs::LogGroup');
       const [topicId] = onlyResource(template, 'AWS::SNS::Topic');
       const [secretId] = onlyResource(template, 'AWS::SecretsManager::Secret');
@@ -251,7 +252,7 @@ describe('IamKeyAuditorStack', () => {
     });
 
     it('uses its own role, assumable by Lambda only, with no managed policy', () => {
-      const { template } = synth();
+      const { template } = synthDefault();
       const [roleId] = onlyResource(template, 'AWS::IAM::Role');
       template.hasResourceProperties('AWS::IAM::Role', {
         AssumeRolePolicyDocument: {
@@ -271,7 +272,7 @@ describe('IamKeyAuditorStack', () => {
       allStatements(template).filter((s) => actionsOf(s).includes(action));
 
     it('creates the bucket by default and lets the function put objects under the prefix, nothing else in S3', () => {
-      const { stack, template } = synth();
+      const { stack, template } = synthDefault();
       const bucketId = reportBucketId(stack);
       template.resourceCountIs('AWS::S3::Bucket', 1);
       const s3Statements = allStatements(template).filter((s) =>
@@ -369,7 +370,7 @@ describe('IamKeyAuditorStack', () => {
 
   describe('outputs', () => {
     it('names the function and gives a ready-to-paste manual invoke command', () => {
-      const { template } = synth();
+      const { template } = synthDefault();
       const [functionId] = onlyResource(template, 'AWS::Lambda::Function');
       template.hasOutput('AuditFunctionName', { Value: { Ref: functionId } });
       const outputs = template.findOutputs('ManualInvokeCommand');
@@ -380,7 +381,7 @@ describe('IamKeyAuditorStack', () => {
     });
 
     it('gives the dry-run invoke command and the command that puts the webhook URL in the secret', () => {
-      const { template } = synth();
+      const { template } = synthDefault();
       const [functionId] = onlyResource(template, 'AWS::Lambda::Function');
       const [secretId] = onlyResource(template, 'AWS::SecretsManager::Secret');
       const outputs = template.findOutputs('*');
@@ -505,7 +506,7 @@ describe('IamKeyAuditorStack', () => {
     });
 
     it('acknowledges only six findings, each on the one resource it concerns', () => {
-      const { stack } = synth();
+      const { stack } = synthDefault();
       expect(acknowledgements(stack)).toEqual([
         { path: `${STACK_ID}/Notifications/Topic`, ids: ['AwsSolutions-SNS2'] },
         { path: `${STACK_ID}/Notifications/SlackWebhookUrl`, ids: ['AwsSolutions-SMG4'] },
@@ -521,7 +522,7 @@ describe('IamKeyAuditorStack', () => {
     });
 
     it('acknowledges findings the rules do raise, so none is stale', () => {
-      const { stack } = synth();
+      const { stack } = synthDefault();
       const policy = stack.auditFunction.role.node.findChild('DefaultPolicy').node.findChild('Resource');
       const fn = stack.auditFunction.function.node.findChild('Resource');
       expect(rules.iam.IAMNoWildcardPermissions(policy as CfnResource)).toEqual([

@@ -1,6 +1,6 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { WEBHOOK_NOT_CONFIGURED } from '../../lambdas/audit/domain/patterns';
-import { actionsOf, allStatements, onlyResource, synth } from '../support/cdk';
+import { actionsOf, allStatements, onlyResource, synth, synthDefault } from '../support/cdk';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:iam-key-auditor/slack-AbC123';
 const TOPIC_ARN = 'arn:aws:sns:eu-west-2:123456789012:platform-alerts';
@@ -8,7 +8,7 @@ const KEY_ARN = 'arn:aws:kms:eu-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-
 
 describe('notification channels', () => {
   it('creates a findings topic that refuses requests without TLS', () => {
-    const { template } = synth();
+    const { template } = synthDefault();
     const [topicId] = onlyResource(template, 'AWS::SNS::Topic');
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [{ Ref: topicId }],
@@ -32,7 +32,7 @@ describe('notification channels', () => {
   });
 
   it('gives the function the topic and secret ARNs, never the webhook URL', () => {
-    const { template } = synth();
+    const { template } = synthDefault();
     const [topicId] = onlyResource(template, 'AWS::SNS::Topic');
     const [secretId] = onlyResource(template, 'AWS::SecretsManager::Secret');
     template.hasResourceProperties('AWS::Lambda::Function', {

@@ -18,6 +18,8 @@ import {
   STACK_ID,
   synth,
   type Statement,
+  synthDefault,
+  once,
 } from '../support/cdk';
 
 /** The IAM actions the member role allows, written out: a change to the engine's reads must change this list. */
@@ -64,6 +66,10 @@ function synthAccess(props: Partial<OrganizationAccessStackProps> = {}) {
 function synthOrg(organization: Partial<OrganizationModeProps> = {}) {
   return synth({ organization: { ...ORG_PROPS, ...organization } });
 }
+
+/** The two stacks with the default props, synthesized once, for the tests that only read them. */
+const accessDefault = once(() => synthAccess());
+const orgDefault = once(() => synthOrg());
 
 /** A value with `Fn::Join`, `Ref` and `Fn::GetAtt` rendered as text: `<Ref>`, `<LogicalId.Attribute>`. */
 function render(value: unknown): string {
@@ -113,7 +119,7 @@ function trustConditions(arn: (text: string) => unknown) {
 describe('OrganizationAccessStack', () => {
   describe('the StackSet', () => {
     it('is service-managed and auto-deploys to the OUs, in one region, removing the role from accounts that leave', () => {
-      const { template } = synthAccess();
+      const { template } = accessDefault();
       template.resourceCountIs('AWS::CloudFormation::StackSet', 1);
       template.hasResourceProperties('AWS::CloudFormation::StackSet', {
         StackSetName: 'iam-key-auditor-member-role',
@@ -153,7 +159,7 @@ describe('OrganizationAccessStack', () => {
 
   describe('the member role, in the StackSet template', () => {
     it('is the only resource, named IamKeyAuditorReadOnly, with no managed policy', () => {
-      const { template } = synthAccess();
+      const { template } = accessDefault();
       const member = memberTemplateOf(template);
       expect(Object.values(member.Resources).map((r) => r.Type)).toEqual(['AWS::IAM::Role']);
       const role = Object.values(member.Resources)[0]!.Properties;
@@ -163,7 +169,7 @@ describe('OrganizationAccessStack', () => {
     });
 
     it('trusts only the auditor role of the tooling account, in the organization, with the external id', () => {
-      const { template } = synthAccess();
+      const { template } = accessDefault();
       const role = Object.values(memberTemplateOf(template).Resources)[0]!.Properties;
       expect(role.AssumeRolePolicyDocument).toEqual({
         Version: '2012-10-17',
@@ -180,7 +186,7 @@ describe('OrganizationAccessStack', () => {
     });
 
     it('allows exactly the IAM reads the audit makes, on *, and nothing else', () => {
-      const { template } = synthAccess();
+      const { template } = accessDefault();
       const role = Object.values(memberTemplateOf(template).Resources)[0]!.Properties;
       const policies = role.Policies as { PolicyDocument: { Statement: Statement[] } }[];
       expect(policies).toHaveLength(1);
@@ -201,7 +207,7 @@ describe('OrganizationAccessStack', () => {
 
   describe('the organization reader role', () => {
     it('is named IamKeyAuditorOrganizationReader, trusted like the member role, allowed only ListAccounts', () => {
-      const { template } = synthAccess();
+      const { template } = accessDefault();
       const [, role] = onlyResource(template, 'AWS::IAM::Role');
       const props = role.Properties as {
         RoleName: string;
@@ -290,7 +296,7 @@ describe('OrganizationAccessStack', () => {
     });
 
     it("acknowledges only the reader role's Resource *, which the rule does raise", () => {
-      const { stack } = synthAccess();
+      const { stack } = accessDefault();
       expect(acknowledgements(stack)).toEqual([
         {
           path: 'IamKeyAuditorOrganizationAccess/OrganizationReader',
@@ -306,7 +312,7 @@ describe('OrganizationAccessStack', () => {
 describe('IamKeyAuditorStack in organization mode', () => {
   describe('the audit function', () => {
     it('has a role named for the stage, which the member roles trust', () => {
-      const { template } = synthOrg();
+      const { template } = orgDefault();
       const [roleId] = Object.entries(
         template.findResources('AWS::IAM::Role', {
           Properties: {
@@ -321,7 +327,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
     });
 
     it('may assume the member role in any account and the reader role in the management account, and no other role', () => {
-      const { template } = synthOrg();
+      const { template } = orgDefault();
       const assume = allStatements(template).filter((s) => actionsOf(s).includes('sts:AssumeRole'));
       expect(assume).toHaveLength(1);
       expect(actionsOf(assume[0]!)).toEqual(['sts:AssumeRole']);
@@ -332,7 +338,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
     });
 
     it('assumes roles only in accounts of the organization (aws:ResourceOrgID)', () => {
-      const { template } = synthOrg();
+      const { template } = orgDefault();
       const assume = allStatements(template).find((s) => actionsOf(s).includes('sts:AssumeRole'))!;
       expect((assume as { Condition?: unknown }).Condition).toEqual({
         StringEquals: { 'aws:ResourceOrgID': ORG_ID },
@@ -340,7 +346,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
     });
 
     it("stores the accounts' results of a run in the state table, and reads no IAM itself", () => {
-      const { template } = synthOrg();
+      const { template } = orgDefault();
       const [, fn] = onlyResource(template, 'AWS::Lambda::Function');
       const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
       const policies = Object.values(
@@ -373,7 +379,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
     });
 
     it('includes every account by default, leaving ORG_INCLUDE out', () => {
-      const { template } = synthOrg();
+      const { template } = orgDefault();
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: Match.objectLike({ ORG_INCLUDE: Match.absent(), ORG_EXCLUDE: `["${MANAGEMENT}"]` }),
@@ -384,7 +390,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
 
   describe('the state machine', () => {
     it('lists the accounts, chooses the Map by their count, audits each, then notifies', () => {
-      const { States, StartAt } = definitionOf(synthOrg().template);
+      const { States, StartAt } = definitionOf(orgDefault().template);
       expect(StartAt).toBe('ListAccounts');
       expect(Object.keys(States).sort()).toEqual(
         ['AuditAccounts', 'AuditAccountsDistributed', 'ListAccounts', 'ManyAccounts', 'Notify'].sort(),
@@ -434,7 +440,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
     ])(
       '%s audits each account, 10 at a time, retrying Lambda errors and catching every other one per account',
       (mapName, auditName, failedName, processorConfig) => {
-        const map = definitionOf(synthOrg().template).States[mapName] as State & {
+        const map = definitionOf(orgDefault().template).States[mapName] as State & {
           ItemProcessor: { ProcessorConfig: unknown; StartAt: string; States: Record<string, State> };
         };
         expect(map).toMatchObject({ Type: 'Map', MaxConcurrency: 10, ItemsPath: '$.accounts' });
@@ -490,7 +496,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
     });
 
     it('logs every event to its own log group and is traced', () => {
-      const { template } = synthOrg();
+      const { template } = orgDefault();
       const groups = template.findResources('AWS::Logs::LogGroup');
       const [groupId] = Object.entries(groups).find(([id]) => id.startsWith('Organization'))!;
       template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
@@ -510,7 +516,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
 
   describe('the schedule', () => {
     it('starts the state machine, not the function, and only EventBridge may start it', () => {
-      const { template } = synthOrg();
+      const { template } = orgDefault();
       const [stateMachineId] = onlyResource(template, 'AWS::StepFunctions::StateMachine');
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'cron(0 7 * * ? *)',
@@ -544,7 +550,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
 
   describe('alarms', () => {
     it('fire when any account could not be audited, through a Metrics Insights query over every account', () => {
-      const { template } = synthOrg();
+      const { template } = orgDefault();
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Metrics: [
           {
@@ -564,7 +570,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
     });
 
     it('fire when a run fails as a whole', () => {
-      const { template } = synthOrg();
+      const { template } = orgDefault();
       const [stateMachineId] = onlyResource(template, 'AWS::StepFunctions::StateMachine');
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/States',
@@ -579,7 +585,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
     });
 
     it('read the namespace the function writes to, and go with the others to the alarm topic', () => {
-      const { template } = synthOrg();
+      const { template } = orgDefault();
       const [topicId] = onlyResource(template, 'AWS::SNS::Topic');
       template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
       for (const props of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
@@ -601,7 +607,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
 
   describe('outputs', () => {
     it('name the state machine and give a ready-to-paste manual re-audit of one member account', () => {
-      const { template } = synthOrg();
+      const { template } = orgDefault();
       const [stateMachineId] = onlyResource(template, 'AWS::StepFunctions::StateMachine');
       const [functionId] = onlyResource(template, 'AWS::Lambda::Function');
       template.hasOutput('StateMachineArn', { Value: { Ref: stateMachineId } });
@@ -695,7 +701,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
     });
 
     it('acknowledges each wildcard on the policy that holds it, and the rules do raise each one', () => {
-      const { stack, template } = synthOrg();
+      const { stack, template } = orgDefault();
       const [stateMachineId] = onlyResource(template, 'AWS::StepFunctions::StateMachine');
       const [functionId] = onlyResource(template, 'AWS::Lambda::Function');
       const [bucketId] = onlyResource(template, 'AWS::S3::Bucket');
@@ -740,7 +746,7 @@ describe('IamKeyAuditorStack in organization mode', () => {
 
   describe('single-account mode', () => {
     it('has no state machine, no organization role and no organization variables', () => {
-      const { template } = synth();
+      const { template } = synthDefault();
       template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
       expect(allStatements(template).filter((s) => actionsOf(s).includes('sts:AssumeRole'))).toEqual([]);
       expect(JSON.stringify(template.toJSON())).not.toMatch(

@@ -58,6 +58,18 @@ export function synth(props: Partial<IamKeyAuditorStackProps> = {}): {
   return { stack, template: Template.fromStack(stack) };
 }
 
+/**
+ * `make()`'s result, made on the first call and returned again after. For a stack the tests of a file only read:
+ * each synth takes a tenth of a second or more. (Each test file has its own module registry, so its own result.)
+ */
+export function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
+
+/** The stack with the default props, synthesized once per test file, for tests that only read it. */
+export const synthDefault = once(() => synth());
+
 /** The one resource of a type, by logical id; fails unless there is exactly one. */
 export function onlyResource(
   template: Template,
