@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { App } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Stage, type App } from 'aws-cdk-lib';
+import { SynthesisMessageLevel } from 'aws-cdk-lib/cx-api';
+import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../bin/app';
 import {
   DEPLOY_CONFIG_CONTEXT,
@@ -34,8 +35,17 @@ function subscriptions(stack: IamKeyAuditorStack): string[] {
   );
 }
 
-const nobodyWarnings = (stack: IamKeyAuditorStack) =>
-  Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('nobody is subscribed'));
+/**
+ * The stack's warnings, from the app's one synth: `Annotations.fromStack` would synthesize the three stages again,
+ * cdk-nag and all, for each stack.
+ */
+function warningsOf(stack: IamKeyAuditorStack): string[] {
+  return Stage.of(stack)!
+    .synth()
+    .getStackArtifact(stack.artifactId)
+    .messages.filter((message) => message.level === SynthesisMessageLevel.WARNING)
+    .map((message) => String(message.entry.data));
+}
 
 describe('bin: the deploy config', () => {
   it('reads the file the context names, and nothing without it', () => {
@@ -130,7 +140,7 @@ describe('bin: the app, synthesized with the documented context', () => {
     for (const { stage } of STAGES) {
       const stack = stackOf(app, stage);
       expect(subscriptions(stack)).toEqual([example.alertEmail]);
-      expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+      expect(warningsOf(stack)).toEqual([]);
       // The alarms go to that topic: a person is told of them.
       const [topicId] = Object.keys(Template.fromStack(stack).findResources('AWS::SNS::Topic'));
       Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -155,7 +165,7 @@ describe('bin: the app, synthesized with the documented context', () => {
         ['production', ['sec@acme.example']],
       ]);
       for (const { stage } of STAGES) {
-        expect(Annotations.fromStack(stackOf(app, stage)).findWarning('*', Match.anyValue())).toEqual([]);
+        expect(warningsOf(stackOf(app, stage))).toEqual([]);
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -168,8 +178,9 @@ describe('bin: the app, synthesized with the documented context', () => {
     for (const { stage } of STAGES) {
       const stack = stackOf(app, stage);
       expect(subscriptions(stack)).toEqual([]);
-      expect(nobodyWarnings(stack)).toHaveLength(1);
-      expect(String(nobodyWarnings(stack)[0]!.entry.data)).toMatch(/-c deployConfig=deploy\.json/);
+      const nobody = warningsOf(stack).filter((warning) => warning.includes('nobody is subscribed'));
+      expect(nobody).toHaveLength(1);
+      expect(nobody[0]).toMatch(/-c deployConfig=deploy\.json/);
     }
   });
 });

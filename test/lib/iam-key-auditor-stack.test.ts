@@ -486,8 +486,9 @@ describe('IamKeyAuditorStack', () => {
       expect(report.violations.filter((v) => v.severity === 'error')).toEqual([]);
       expect(report.violations.filter((v) => v.severity === 'warning')).toEqual([]);
       expect(report.success).toBe(true);
-      expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
-      expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+      const annotations = Annotations.fromStack(stack);
+      expect(annotations.findError('*', Match.anyValue())).toEqual([]);
+      expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
     });
 
     it('warns, naming the fix, only that nobody is told when no subscriber is given', () => {

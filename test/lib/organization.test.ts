@@ -291,8 +291,9 @@ describe('OrganizationAccessStack', () => {
       const { stack } = synthAccess({ env });
       const report = nagReport(stack);
       expect(report.violations).toEqual([]);
-      expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
-      expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+      const annotations = Annotations.fromStack(stack);
+      expect(annotations.findError('*', Match.anyValue())).toEqual([]);
+      expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
     });
 
     it("acknowledges only the reader role's Resource *, which the rule does raise", () => {
@@ -696,8 +697,9 @@ describe('IamKeyAuditorStack in organization mode', () => {
         notifications: { topic: { emailSubscriptions: ['platform@acme.example'] } },
       });
       expect(nagReport(stack).violations).toEqual([]);
-      expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
-      expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+      const annotations = Annotations.fromStack(stack);
+      expect(annotations.findError('*', Match.anyValue())).toEqual([]);
+      expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
     });
 
     it('acknowledges each wildcard on the policy that holds it, and the rules do raise each one', () => {

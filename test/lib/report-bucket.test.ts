@@ -360,8 +360,9 @@ describe('ReportBucket', () => {
         const report = nagReport(stack);
         expect(report.violations).toEqual([]);
         expect(report.success).toBe(true);
-        expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
-        expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+        const annotations = Annotations.fromStack(stack);
+        expect(annotations.findError('*', Match.anyValue())).toEqual([]);
+        expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
       }
     });
 

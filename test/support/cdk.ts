@@ -2,6 +2,9 @@
  * Helpers for the CDK tests: an app that synthesizes like `cdk synth` (bundling off, and without CDK's built-in
  * CloudFormation validation, which `test/e2e/cloudformation-validation.e2e.ts` runs once on the whole app), and
  * template readers.
+ *
+ * `Template.fromStack` reuses the app's synth, but `Annotations.fromStack` synthesizes the whole app again (cdk-nag
+ * and all): a test reads a stack's annotations once.
  */
 import * as fs from 'fs';
 import * as os from 'os';
