@@ -3,8 +3,8 @@
  * CloudFormation validation, which `test/e2e/cloudformation-validation.e2e.ts` runs once on the whole app), and
  * template readers.
  *
- * `Template.fromStack` reuses the app's synth, but `Annotations.fromStack` synthesizes the whole app again (cdk-nag
- * and all): a test reads a stack's annotations once.
+ * `Template.fromStack` reuses the app's synth, but `Annotations.fromStack` synthesizes the whole app again (with
+ * cdk-nag, when the app registers it): a test reads a stack's annotations once.
  */
 import * as fs from 'fs';
 import * as os from 'os';
