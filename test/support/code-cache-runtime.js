@@ -3,11 +3,11 @@
  *
  * Jest gives every test file a fresh module registry and compiles every module again for it, with
  * `vm.compileFunction`: about 250 MB of source over this suite, up to 25 MB of `aws-cdk-lib` and `cdk-nag` in each
- * CDK test file. Jest has no option to keep what V8 compiled. This keeps, for each module's source, the code
- * cache V8 produced the first time, and hands it back when the same source is compiled for a later test file of the
- * same worker: `npm test` takes 0.95 of its time without it (paired runs). V8 checks the data against its own version and flags and
- * compiles as usual when they differ (`cachedDataRejected`), so a stale entry costs a compile, never a different
- * result.
+ * CDK test file. Jest has no option to keep what V8 compiled. This keeps, for each module's source, the code cache
+ * V8 produced the first time, and hands it back when the same source is compiled for a later test file of the same
+ * worker: with it, `npm test` takes 0.95 of the time (paired runs). V8 checks the data against its own version and
+ * flags, and compiles as usual when they differ (`cachedDataRejected`), so a stale entry costs a compile, never a
+ * different result.
  *
  * It wraps `vm.compileFunction` in the worker (the call Jest's module executor makes), and only the calls that
  * compile into a test context (`parsingContext`) without data of their own.
